@@ -1,0 +1,38 @@
+"""让章节编号从 2 开始，与《动手学深度学习》一致（预备知识是第 2 章，2.1 数据操作 …）。
+
+Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
+`chapter_number_offset`。图、表、公式的编号（图 3.1 …）随之改变。
+"""
+from docutils import nodes
+from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
+
+
+def _shift(number, offset):
+    return type(number)([number[0] + offset, *number[1:]]) if number else number
+
+
+def _patch(app):
+    offset = app.config.chapter_number_offset
+    # Jupyter Book 用 sphinx-external-toc 的收集器给目录编号，它最后一步会重排章号，所以包在它外面。
+    assign = TocTreeCollectorWithStyles.assign_section_numbers
+
+    def assign_with_offset(self, env):
+        rewrite_needed = assign(self, env)
+        for docname, secnums in env.toc_secnumbers.items():
+            for anchor, number in secnums.items():
+                secnums[anchor] = _shift(number, offset)
+            for node in env.tocs[docname].findall(nodes.Element):
+                if node.get('secnumber'):
+                    node['secnumber'] = _shift(node['secnumber'], offset)
+            title = env.titles.get(docname)
+            if title is not None and title.get('secnumber'):
+                title['secnumber'] = _shift(title['secnumber'], offset)
+        return rewrite_needed
+
+    TocTreeCollectorWithStyles.assign_section_numbers = assign_with_offset
+
+
+def setup(app):
+    app.add_config_value('chapter_number_offset', 0, 'env')
+    app.connect('builder-inited', _patch)
+    return {'parallel_read_safe': True, 'parallel_write_safe': True}

@@ -1,0 +1,567 @@
+"""《动手学深度学习》第 2–4 章课程的共享辅助模块。
+
+各页面用 ``import d2l_helpers as d2l`` 取代旧的 ``from d2l import torch as d2l``；
+函数名与签名沿用 d2l 0.17，按章节引入的顺序排列。
+"""
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib import font_manager
+from matplotlib import pyplot as plt
+from torch import nn
+from torch.utils import data
+
+# ---------------------------------------------------------------- 路径与字体
+
+# 数据目录由本文件的位置决定，与当前工作目录无关（页面在各自的章节目录里运行）。
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = ROOT / 'data'
+
+# 按顺序尝试的中文字体：Linux（Debian 的 fonts-noto-cjk / fonts-wqy-microhei）、Windows、macOS。
+CJK_FONTS = ['Noto Sans CJK SC', 'Noto Sans CJK JP', 'Source Han Sans SC',
+             'WenQuanYi Micro Hei', 'WenQuanYi Zen Hei', 'Microsoft YaHei',
+             'SimHei', 'PingFang SC', 'Hiragino Sans GB', 'Heiti SC',
+             'Arial Unicode MS']
+
+
+def _use_chinese_fonts():
+    """让 matplotlib 先用 DejaVu Sans 画西文，缺字时回退到本机已有的中文字体。"""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    # 只列出已安装的字体：列出缺失的字体会让 matplotlib 打印 findfont 警告。
+    cjk = [name for name in CJK_FONTS if name in installed]
+    plt.rcParams['font.family'] = 'sans-serif'
+    plt.rcParams['font.sans-serif'] = ['DejaVu Sans'] + cjk
+
+
+_use_chinese_fonts()
+
+
+def _in_jupyter():
+    """当前是否运行在 Jupyter 内核中（而不是普通脚本或 IPython 终端）。"""
+    ipython = sys.modules.get('IPython')
+    shell = ipython.get_ipython() if ipython else None
+    return getattr(shell, 'kernel', None) is not None
+
+
+# ---------------------------------------------------------------- 2.4 微积分
+
+def use_svg_display():
+    """在 Jupyter 中用 SVG 格式显示图像。"""
+    if _in_jupyter():
+        from matplotlib_inline import backend_inline
+        backend_inline.set_matplotlib_formats('svg')
+
+
+def set_figsize(figsize=(3.5, 2.5)):
+    """设置 matplotlib 的图像大小。"""
+    use_svg_display()
+    plt.rcParams['figure.figsize'] = figsize
+
+
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
+    """设置 matplotlib 坐标轴的标签、范围、刻度类型和图例。"""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None,
+         ylim=None, xscale='linear', yscale='linear',
+         fmts=('-', 'm--', 'g-.', 'r:'), figsize=(3.5, 2.5), axes=None):
+    """画一条或多条曲线。"""
+    if legend is None:
+        legend = []
+    set_figsize(figsize)
+    axes = axes if axes else plt.gca()
+
+    def has_one_axis(X):  # X 是一维的（一条曲线）吗？
+        return (hasattr(X, 'ndim') and X.ndim == 1
+                or isinstance(X, list) and not hasattr(X[0], '__len__'))
+
+    if has_one_axis(X):
+        X = [X]
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    elif has_one_axis(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts):
+        if len(x):
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+
+
+# ---------------------------------------------------------------- 3.1 线性回归
+
+class Timer:
+    """记录多次运行的时间。"""
+
+    def __init__(self):
+        self.times = []
+        self.start()
+
+    def start(self):
+        """启动计时器。"""
+        self.tik = time.perf_counter()
+
+    def stop(self):
+        """停止计时器，记录并返回这一段的秒数。"""
+        self.times.append(time.perf_counter() - self.tik)
+        return self.times[-1]
+
+    def avg(self):
+        """返回平均时间。"""
+        return sum(self.times) / len(self.times)
+
+    def sum(self):
+        """返回时间总和。"""
+        return sum(self.times)
+
+    def cumsum(self):
+        """返回累计时间。"""
+        return np.array(self.times).cumsum().tolist()
+
+
+# ---------------------------------------------------------------- 3.2 线性回归的从零开始实现
+
+def synthetic_data(w, b, num_examples):
+    """生成 y = Xw + b + 噪声。"""
+    X = torch.normal(0, 1, (num_examples, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def linreg(X, w, b):
+    """线性回归模型。"""
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """平方损失（每个样本一个值）。"""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """小批量随机梯度下降。"""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+# ---------------------------------------------------------------- 3.3 线性回归的简洁实现
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """用张量构造一个 PyTorch 数据迭代器。"""
+    dataset = data.TensorDataset(*data_arrays)
+    return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+# ---------------------------------------------------------------- 3.5 图像分类数据集
+
+# 四个原始 idx 文件（解压后）的字节数与 SHA-256，与官方发布的文件一致。
+FASHION_MNIST_FILES = {
+    'train-images-idx3-ubyte': (47040016, 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888'),
+    'train-labels-idx1-ubyte': (60008, 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9'),
+    't10k-images-idx3-ubyte': (7840016, '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b'),
+    't10k-labels-idx1-ubyte': (10008, '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34'),
+}
+# Debian 的 dataset-fashion-mnist 包把 .gz 文件放在这里。
+SYSTEM_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
+# torchvision 下载 Fashion-MNIST 时使用的官方镜像。
+FASHION_MNIST_MIRROR = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
+
+
+class DataError(RuntimeError):
+    """数据文件缺失或损坏；信息里说明是哪个文件以及如何修复。"""
+
+
+def _fashion_mnist_dir(root=None):
+    return Path(root or DATA_DIR) / 'FashionMNIST' / 'raw'
+
+
+def _check_file(path):
+    """核对一个原始文件的大小和 SHA-256，不符时抛出 DataError。"""
+    size, sha256 = FASHION_MNIST_FILES[path.name]
+    actual = path.stat().st_size
+    if actual != size:
+        problem = f'大小为 {actual} 字节，应为 {size} 字节（文件被截断或不完整）'
+    else:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest == sha256:
+            return
+        problem = f'SHA-256 为 {digest}，应为 {sha256}（文件已损坏）'
+    raise DataError(f'Fashion-MNIST 文件 {path} {problem}。\n'
+                    f'修复方法：删除这个文件，再运行 `make data`。')
+
+
+def _install_gz(source, target):
+    """把 .gz 文件解压到 target：先写临时文件，核对无误后再改名，绝不留下半个文件。"""
+    fd, tmp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
+                               dir=target.parent)
+    tmp = Path(tmp)
+    try:
+        with os.fdopen(fd, 'wb') as out, gzip.open(source, 'rb') as src:
+            shutil.copyfileobj(src, out)
+        size, sha256 = FASHION_MNIST_FILES[target.name]
+        if tmp.stat().st_size != size or hashlib.sha256(tmp.read_bytes()).hexdigest() != sha256:
+            raise DataError(f'{source} 解压后与官方的 {target.name} 不一致（大小或 SHA-256 不符）。')
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataError(f'无法从 {source} 解压出 {target.name}：{e}') from e
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _download_gz(name, workdir):
+    """用 torchvision 从官方镜像下载 name.gz 到 workdir，返回下载的路径。"""
+    from torchvision.datasets.utils import download_url
+    download_url(FASHION_MNIST_MIRROR + name + '.gz', str(workdir))
+    return Path(workdir) / (name + '.gz')
+
+
+def fetch_fashion_mnist(root=None):
+    """确保四个 Fashion-MNIST 原始文件在 data/FashionMNIST/raw/ 中并且完好，返回该目录。
+
+    依次尝试：已有文件 → Debian 包 dataset-fashion-mnist 的系统副本 → torchvision 从官方镜像下载。
+    """
+    raw = _fashion_mnist_dir(root)
+    raw.mkdir(parents=True, exist_ok=True)
+    for name in FASHION_MNIST_FILES:
+        target = raw / name
+        if target.exists():
+            _check_file(target)
+            continue
+        failures = []
+        system_copy = SYSTEM_FASHION_MNIST / (name + '.gz')
+        if system_copy.exists():
+            try:
+                _install_gz(system_copy, target)
+                continue
+            except DataError as e:
+                failures.append(str(e))
+        else:
+            failures.append(f'没有系统副本 {system_copy}')
+        try:
+            with tempfile.TemporaryDirectory(dir=raw) as workdir:
+                _install_gz(_download_gz(name, workdir), target)
+            continue
+        except Exception as e:  # 网络错误种类繁多，这里统一报告
+            failures.append(f'从 {FASHION_MNIST_MIRROR} 下载失败：{e}')
+        raise DataError(
+            f'找不到 Fashion-MNIST 文件 {name}。\n尝试过的来源：\n  - '
+            + '\n  - '.join(failures) + '\n获取数据的三种方法：\n'
+            f'  1. 把四个解压后的 idx 文件放进 {raw}/；\n'
+            f'  2. 安装 Debian/Ubuntu 包：sudo apt-get install dataset-fashion-mnist，再运行 `make data`；\n'
+            f'  3. 在能访问 {FASHION_MNIST_MIRROR} 的网络下运行 `make data`。')
+    return raw
+
+
+def _read_idx(path):
+    """把一个 idx 文件读成 numpy 数组（uint8）。"""
+    raw = path.read_bytes()
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], 'big') for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+_FASHION_MNIST_CACHE = {}
+
+
+def _fashion_mnist_tensors(train):
+    """返回一个划分的 (X, y)：X 为 (N, 1, 28, 28) 的 float32，取值 [0, 1]；每个进程只读一次文件。"""
+    if train not in _FASHION_MNIST_CACHE:
+        raw = fetch_fashion_mnist()
+        prefix = 'train' if train else 't10k'
+        images = _read_idx(raw / f'{prefix}-images-idx3-ubyte')
+        labels = _read_idx(raw / f'{prefix}-labels-idx1-ubyte')
+        X = torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255)
+        y = torch.from_numpy(labels.astype(np.int64))
+        _FASHION_MNIST_CACHE[train] = (X, y)
+    return _FASHION_MNIST_CACHE[train]
+
+
+def get_fashion_mnist_labels(labels):
+    """返回 Fashion-MNIST 数据集的文本标签。"""
+    text_labels = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat',
+                   'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']
+    return [text_labels[int(i)] for i in labels]
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
+    """把一组图像画成网格。"""
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        if torch.is_tensor(img):
+            img = img.detach().cpu().numpy()
+        ax.imshow(img)
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    return axes
+
+
+def get_dataloader_workers():
+    """返回适合本机的 DataLoader 工作进程数：Windows 上为 0，其余为可用 CPU 核数（至多 4）。"""
+    if os.name == 'nt':  # Windows 上的工作进程是常见的出错来源
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    return min(4, cpus or 1)
+
+
+class TensorLoader:
+    """按小批量切片一个放在内存里的张量对；训练集每轮重新打乱。"""
+
+    def __init__(self, X, y, batch_size, shuffle):
+        if batch_size < 1:
+            raise ValueError(f'batch_size 必须是正整数，收到 {batch_size!r}')
+        self.X, self.y = X, y
+        self.batch_size, self.shuffle = batch_size, shuffle
+
+    def __len__(self):
+        return (len(self.y) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n, b = len(self.y), self.batch_size
+        if self.shuffle:
+            idx = torch.randperm(n)
+            for i in range(0, n, b):
+                j = idx[i: i + b]
+                yield self.X[j], self.y[j]
+        else:
+            for i in range(0, n, b):
+                yield self.X[i: i + b], self.y[i: i + b]
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """返回 Fashion-MNIST 的 (train_iter, test_iter)。"""
+    # 整个数据集只有约 200 MB：读一次放进内存，按索引切片取批量，
+    # 比逐个样本解码、再用工作进程拼批量（d2l 0.17 的做法）快得多。
+    loaders = []
+    for train in (True, False):
+        X, y = _fashion_mnist_tensors(train)
+        if resize:
+            size = [resize, resize] if isinstance(resize, int) else list(resize)
+            X = nn.functional.interpolate(X, size=size, mode='bilinear',
+                                          antialias=True, align_corners=False)
+        loaders.append(TensorLoader(X, y, batch_size, shuffle=train))
+    return tuple(loaders)
+
+
+# ---------------------------------------------------------------- 3.6 softmax 回归的从零开始实现
+
+def accuracy(y_hat, y):
+    """返回预测正确的样本数。"""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+def _device_of(net):
+    """模型参数所在的设备；没有参数的函数式模型视为在 CPU 上。"""
+    if isinstance(net, nn.Module):
+        for param in net.parameters():
+            return param.device
+    return torch.device('cpu')
+
+
+def evaluate_accuracy(net, data_iter):
+    """计算模型在数据集上的精度。"""
+    if isinstance(net, nn.Module):
+        net.eval()  # 评估模式：关闭暂退法等只在训练时起作用的层
+    device = _device_of(net)
+    metric = Accumulator(2)  # 正确预测数、预测总数
+    with torch.no_grad():
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+class Accumulator:
+    """在 n 个变量上累加。"""
+
+    def __init__(self, n):
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self):
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """训练模型一个迭代周期，返回 (平均训练损失, 训练精度)。"""
+    if isinstance(net, nn.Module):
+        net.train()
+    device = _device_of(net)
+    metric = Accumulator(3)  # 训练损失总和、正确预测数、样本数
+    for X, y in train_iter:
+        X, y = X.to(device), y.to(device)
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            updater.step()
+        else:
+            l.sum().backward()
+            updater(X.shape[0])
+        # 损失若已按批量求平均（reduction='mean'），乘回样本数再累加。
+        l_sum = l.detach().sum() if l.dim() else l.detach() * y.numel()
+        metric.add(l_sum, accuracy(y_hat.detach(), y), y.numel())
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+class Animator:
+    """在训练过程中增量地画曲线。
+
+    在 Jupyter 中，每次 add 都原地刷新同一张图，单元格结束后只留下最终的一张。
+    在普通脚本或 IDE 中不打印任何东西：交互式后端下窗口实时刷新，最终的图留在窗口里显示；
+    非交互式后端（如 Agg）下不显示，最终的图在 ``self.fig`` 中，可用 ``self.fig.savefig`` 保存。
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None,
+                 ylim=None, xscale='linear', yscale='linear',
+                 fmts=('-', 'm--', 'g-.', 'r:'), nrows=1, ncols=1,
+                 figsize=(3.5, 2.5)):
+        if legend is None:
+            legend = []
+        use_svg_display()
+        self.fig, self.axes = plt.subplots(nrows, ncols, figsize=figsize)
+        if nrows * ncols == 1:
+            self.axes = [self.axes, ]
+        self.config_axes = lambda: set_axes(
+            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.X, self.Y, self.fmts = None, None, fmts
+        self._jupyter = _in_jupyter()
+        self._handle = None
+        if self._jupyter:
+            # 从 pyplot 中移除，免得单元格结束时 inline 后端再画一遍；由 add 自己显示。
+            plt.close(self.fig)
+
+    def add(self, x, y):
+        """向图中添加一组数据点（每条曲线一个）并刷新。"""
+        if not hasattr(y, '__len__'):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, '__len__'):
+            x = [x] * n
+        if not self.X:
+            self.X = [[] for _ in range(n)]
+        if not self.Y:
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(a)
+                self.Y[i].append(b)
+        self.axes[0].cla()
+        for x, y, fmt in zip(self.X, self.Y, self.fmts):
+            self.axes[0].plot(x, y, fmt)
+        self.config_axes()
+        self._show()
+
+    def _show(self):
+        if self._jupyter:
+            from IPython.display import display
+            if self._handle is None:
+                self._handle = display(self.fig, display_id=True)
+            else:
+                self._handle.update(self.fig)
+        elif matplotlib.get_backend().lower() not in _NON_INTERACTIVE_BACKENDS:
+            plt.show(block=False)
+            plt.pause(0.001)
+
+
+_NON_INTERACTIVE_BACKENDS = {'agg', 'cairo', 'pdf', 'pgf', 'ps', 'svg', 'template'}
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
+    """训练模型并画出训练损失、训练精度和测试精度。"""
+    animator = Animator(xlabel='epoch', xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                        legend=['train loss', 'train acc', 'test acc'])
+    for epoch in range(num_epochs):
+        train_metrics = train_epoch_ch3(net, train_iter, loss, updater)
+        test_acc = evaluate_accuracy(net, test_iter)
+        animator.add(epoch + 1, train_metrics + (test_acc,))
+    train_loss, train_acc = train_metrics
+    problems = []
+    if not train_loss < 0.5:
+        problems.append(f'最终训练损失 {train_loss:.4f} 不低于 0.5（高出 {train_loss - 0.5:.4f}）')
+    for name, acc in (('训练精度', train_acc), ('测试精度', test_acc)):
+        if not 0.7 < acc <= 1:
+            problems.append(f'{name} {acc:.4f} 不在 (0.7, 1] 内（差 {0.7 - acc:.4f}）')
+    if problems:
+        raise AssertionError('train_ch3 训练没有达到预期：' + '；'.join(problems)
+                             + '。请检查学习率、迭代周期数（至少 5）和模型。')
+
+
+def predict_ch3(net, test_iter, n=6):
+    """预测测试集第一个批量中前 n 张图像的标签，并显示图像、真实标签和预测标签。"""
+    for X, y in test_iter:
+        break
+    device = _device_of(net)
+    if isinstance(net, nn.Module):
+        net.eval()
+    with torch.no_grad():
+        preds = get_fashion_mnist_labels(net(X.to(device)).argmax(axis=1))
+    trues = get_fashion_mnist_labels(y)
+    titles = [true + '\n' + pred for true, pred in zip(trues, preds)]
+    show_images(X[0:n].reshape((n, X.shape[-2], X.shape[-1])), 1, n, titles=titles[0:n])
+
+
+# ---------------------------------------------------------------- 4.4 模型选择、欠拟合和过拟合
+
+def evaluate_loss(net, data_iter, loss):
+    """计算模型在数据集上的平均损失。"""
+    metric = Accumulator(2)  # 损失总和、样本数
+    with torch.no_grad():
+        for X, y in data_iter:
+            out = net(X)
+            l = loss(out, y.reshape(out.shape))
+            metric.add(l.sum(), l.numel())
+    return metric[0] / metric[1]
+
+
+# ---------------------------------------------------------------- 其他
+
+def try_gpu(i=0):
+    """若存在第 i 块 GPU 则返回它，否则返回 CPU。"""
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f'cuda:{i}')
+    return torch.device('cpu')
+
+
+# d2l 0.17 里与框架无关的别名，笔记中直接调用了它们。
+normal = torch.normal
+matmul = torch.matmul
+reshape = torch.reshape

@@ -1,0 +1,39 @@
+import pathlib
+import shutil
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+FRONT_MATTER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3 (ipykernel)
+  language: python
+  name: python3
+---
+"""
+
+
+def code_cell(source, tags=()):
+    meta = f":tags: [{', '.join(tags)}]\n\n" if tags else ''
+    return f"```{{code-cell}} ipython3\n{meta}{source}\n```\n"
+
+
+@pytest.fixture
+def tiny_book(tmp_path):
+    """一本只有一页的书，配置与本书相同；返回 (书的目录, 写页面的函数)。"""
+    book = tmp_path / 'book'
+    (book / 'chapters').mkdir(parents=True)
+    shutil.copy(ROOT / '_config.yml', book)
+    (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n')
+    (book / 'intro.md').write_text('# 测试\n')
+
+    def write_page(*cells):
+        text = FRONT_MATTER + '\n# 页面\n\n' + '\n'.join(cells)
+        (book / 'chapters' / 'page.md').write_text(text, encoding='utf-8')
+    return book, write_page

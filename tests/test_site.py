@@ -1,0 +1,96 @@
+"""已构建的网站（_build/html）：每页都在，读者看不到错误输出，内部链接都能打开。"""
+import html.parser
+import pathlib
+import subprocess
+import urllib.parse
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.site
+HTML = ROOT / '_build' / 'html'
+
+
+def all_toc_files():
+    toc = yaml.safe_load((ROOT / '_toc.yml').read_text(encoding='utf-8'))
+    files = [toc['root']]
+
+    def walk(entries):
+        for entry in entries:
+            if 'file' in entry:
+                files.append(entry['file'])
+            walk(entry.get('sections', []))
+    for part in toc.get('parts', []):
+        walk(part['chapters'])
+    return files
+
+
+@pytest.fixture(scope='module')
+def pages():
+    if not (HTML / 'index.html').exists():
+        pytest.fail('没有找到 _build/html：先运行 make book')
+    return {name: (HTML / f'{name}.html') for name in all_toc_files()}
+
+
+def test_every_page_in_the_toc_is_built(pages):
+    missing = [name for name, path in pages.items() if not path.exists()]
+    assert not missing, f'这些页面没有生成 HTML：{missing}'
+
+
+@pytest.mark.parametrize('marker', ['output stderr', 'output traceback', 'Traceback (most recent call last)',
+                                    '&lt;Figure size', 'UserWarning', 'DeprecationWarning'])
+def test_no_page_shows_errors_or_warnings(pages, marker):
+    noisy = [name for name, path in pages.items() if marker in path.read_text(encoding='utf-8')]
+    assert not noisy, f'这些页面向读者显示了 {marker!r}：{noisy}'
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if 'id' in attrs:
+            self.ids.add(attrs['id'])
+        if tag == 'a' and attrs.get('href'):
+            self.links.append(attrs['href'])
+        if tag in ('img', 'script') and attrs.get('src'):
+            self.links.append(attrs['src'])
+        if tag == 'link' and attrs.get('href'):
+            self.links.append(attrs['href'])
+
+
+def _parse(path, cache={}):
+    if path not in cache:
+        parser = _Links()
+        parser.feed(path.read_text(encoding='utf-8'))
+        cache[path] = parser
+    return cache[path]
+
+
+def test_internal_links_and_anchors_resolve(pages):
+    broken = []
+    for name, path in pages.items():
+        for link in _parse(path).links:
+            url = urllib.parse.urlparse(link)
+            if url.scheme or url.netloc or link.startswith('mailto:'):
+                continue
+            target = (path.parent / urllib.parse.unquote(url.path)).resolve() if url.path else path
+            if target.is_dir():
+                target = target / 'index.html'
+            if not target.exists():
+                broken.append(f'{name}: {link}（文件不存在）')
+            elif url.fragment and target.suffix == '.html' and url.fragment not in _parse(target).ids:
+                broken.append(f'{name}: {link}（锚点不存在）')
+    assert not broken, '失效的内部链接：\n' + '\n'.join(broken)
+
+
+def test_unchanged_rebuild_executes_nothing():
+    result = subprocess.run(['make', '--no-print-directory', '-C', str(ROOT), 'book'],
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert 'Executing' not in output, '第二次构建不应重新执行任何页面：\n' + output
