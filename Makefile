@@ -9,7 +9,7 @@ DEB_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium
 # 要构建的书所在的目录（测试会在临时副本上调用 make book BOOK=…）。
 BOOK ?= .
 
-.PHONY: book test setup system data lab serve clean
+.PHONY: book test setup system data lab serve clean bench
 
 book: setup  ## 构建网站（只重新执行改动过的页面）
 	@$(VENV)/bin/jupyter-book build $(BOOK) -W --keep-going || { \
@@ -49,6 +49,9 @@ lab: setup  ## 在 JupyterLab 中打开课程（.md 页面以笔记本形式打�
 
 serve:  ## 在 http://127.0.0.1:8000 上提供已构建的网站
 	$(PY) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
+
+bench: setup  ## 基准测试：本书的数据与训练循环对比 d2l 0.17（不属于 make test）
+	$(PY) benchmarks/epoch.py
 
 clean:  ## 删除构建结果和执行缓存（保留 .venv 和数据）
 	rm -rf _build

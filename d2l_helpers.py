@@ -38,7 +38,8 @@ def _use_chinese_fonts():
     installed = {f.name for f in font_manager.fontManager.ttflist}
     # 只列出已安装的字体：列出缺失的字体会让 matplotlib 打印 findfont 警告。
     cjk = [name for name in CJK_FONTS if name in installed]
-    plt.rcParams['font.family'] = 'sans-serif'
+    # 字体列表本身作为 family，matplotlib 才会逐字回退（写成 'sans-serif' 时只用第一个字体）。
+    plt.rcParams['font.family'] = ['DejaVu Sans'] + cjk
     plt.rcParams['font.sans-serif'] = ['DejaVu Sans'] + cjk
 
 
@@ -507,7 +508,7 @@ _NON_INTERACTIVE_BACKENDS = {'agg', 'cairo', 'pdf', 'pgf', 'ps', 'svg', 'templat
 
 def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
     """训练模型并画出训练损失、训练精度和测试精度。"""
-    animator = Animator(xlabel='epoch', xlim=[1, num_epochs], ylim=[0.3, 0.9],
+    animator = Animator(xlabel='epoch', xlim=[1, max(num_epochs, 2)], ylim=[0.3, 0.9],
                         legend=['train loss', 'train acc', 'test acc'])
     for epoch in range(num_epochs):
         train_metrics = train_epoch_ch3(net, train_iter, loss, updater)

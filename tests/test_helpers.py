@@ -1,0 +1,171 @@
+"""d2l_helpers 对页面和读者的承诺：形状与类型、可复现、清楚的失败信息、脚本里也能用。"""
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+import d2l_helpers as d2l
+from conftest import ROOT
+
+
+@pytest.fixture(scope='module')
+def fashion():
+    return d2l.load_data_fashion_mnist(256)
+
+
+def softmax_net():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+
+def test_fashion_mnist_batches_have_the_documented_shapes_and_types(fashion):
+    train_iter, test_iter = fashion
+    X, y = next(iter(train_iter))
+    assert X.shape == (256, 1, 28, 28) and X.dtype == torch.float32
+    assert y.shape == (256,) and y.dtype == torch.int64
+    assert 0 <= X.min() and X.max() <= 1
+    assert len(train_iter) == 235 and len(test_iter) == 40
+    assert sum(len(y) for _, y in train_iter) == 60000
+    assert sum(len(y) for _, y in test_iter) == 10000
+
+
+def test_training_set_is_reshuffled_each_epoch_and_test_set_is_in_order(fashion):
+    train_iter, test_iter = fashion
+    first, second = next(iter(train_iter))[1], next(iter(train_iter))[1]
+    assert not torch.equal(first, second)
+    labels = torch.cat([y for _, y in train_iter])
+    assert torch.equal(labels.bincount(), torch.full((10,), 6000))  # 每个样本恰好一次
+    assert torch.equal(torch.cat([y for _, y in test_iter]), torch.cat([y for _, y in test_iter]))
+
+
+def test_files_are_read_once_per_process(fashion):
+    again, _ = d2l.load_data_fashion_mnist(64)
+    assert again.X.data_ptr() == fashion[0].X.data_ptr()
+
+
+def test_resize_applies_to_the_whole_split_once():
+    train_iter, test_iter = d2l.load_data_fashion_mnist(32, resize=64)
+    X, y = next(iter(train_iter))
+    assert X.shape == (32, 1, 64, 64) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert 0 <= X.min() and X.max() <= 1
+    assert train_iter.X.shape == (60000, 1, 64, 64) and test_iter.X.shape == (10000, 1, 64, 64)
+
+
+def test_bad_batch_size_is_reported():
+    with pytest.raises(ValueError, match='batch_size'):
+        d2l.load_data_fashion_mnist(0)
+
+
+def test_accuracy_counts_correct_predictions():
+    y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    assert d2l.accuracy(y_hat, torch.tensor([0, 2])) == 1.0
+
+
+def train_once(fashion, seed):
+    torch.manual_seed(seed)
+    net = softmax_net()
+    updater = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = nn.CrossEntropyLoss(reduction='none')
+    metrics = d2l.train_epoch_ch3(net, fashion[0], loss, updater)
+    return metrics + (d2l.evaluate_accuracy(net, fashion[1]),)
+
+
+def test_same_seed_gives_identical_numbers(fashion):
+    assert train_once(fashion, 1) == train_once(fashion, 1)
+    assert train_once(fashion, 1) != train_once(fashion, 2)
+
+
+def test_training_emits_no_warning(fashion):
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        train_once(fashion, 0)
+
+
+def test_custom_updater_path_trains_scratch_model(fashion):
+    torch.manual_seed(0)
+    W = torch.normal(0, 0.01, size=(784, 10), requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+
+    def net(X):
+        return X.reshape((-1, 784)) @ W + b
+
+    def updater(batch_size):
+        return d2l.sgd([W, b], 0.1, batch_size)
+
+    loss = nn.CrossEntropyLoss(reduction='none')
+    train_loss, train_acc = d2l.train_epoch_ch3(net, fashion[0], loss, updater)
+    assert train_loss < 1.0 and train_acc > 0.6
+    assert d2l.evaluate_accuracy(net, fashion[1]) > 0.7
+
+
+def test_mean_reduced_loss_is_reported_per_example(fashion):
+    torch.manual_seed(0)
+    net = softmax_net()
+    updater = torch.optim.SGD(net.parameters(), lr=0.0)
+    loss_mean, _ = d2l.train_epoch_ch3(net, fashion[0], nn.CrossEntropyLoss(), updater)
+    loss_none, _ = d2l.train_epoch_ch3(net, fashion[0], nn.CrossEntropyLoss(reduction='none'), updater)
+    assert loss_mean == pytest.approx(loss_none, rel=1e-5)
+
+
+def test_evaluation_turns_dropout_off(fashion):
+    net = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(784, 10))
+    net.train()
+    assert d2l.evaluate_accuracy(net, fashion[1]) == d2l.evaluate_accuracy(net, fashion[1])
+    assert not net.training
+
+
+def test_train_ch3_says_which_promise_failed_and_by_how_much(fashion):
+    torch.manual_seed(0)
+    net = softmax_net()
+    updater = torch.optim.SGD(net.parameters(), lr=0.0)  # 学习率为 0：什么也学不到
+    with pytest.raises(AssertionError) as err:
+        d2l.train_ch3(net, fashion[0], fashion[1], nn.CrossEntropyLoss(reduction='none'), 1, updater)
+    message = str(err.value)
+    assert '训练损失' in message and '0.5' in message and '高出' in message
+    assert '训练精度' in message and '测试精度' in message
+
+
+def test_dataloader_workers_suit_the_machine(monkeypatch):
+    cpus = len(os.sched_getaffinity(0))
+    assert 0 <= d2l.get_dataloader_workers() <= min(4, cpus)
+    monkeypatch.setattr(d2l.os, 'name', 'nt')
+    assert d2l.get_dataloader_workers() == 0
+
+
+def test_animator_in_a_plain_script_prints_nothing():
+    script = ('import d2l_helpers as d2l\n'
+              'a = d2l.Animator(xlabel="epoch", legend=["loss", "acc"])\n'
+              'for i in range(3):\n'
+              '    a.add(i + 1, (1.0 / (i + 1), 0.5 + 0.1 * i))\n'
+              'assert len(a.axes[0].lines) == 2\n')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            cwd=ROOT / 'tests', env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '' and result.stderr == ''
+
+
+def test_synthetic_data_follows_the_linear_model():
+    torch.manual_seed(0)
+    w, b = torch.tensor([2, -3.4]), 4.2
+    X, y = d2l.synthetic_data(w, b, 1000)
+    assert X.shape == (1000, 2) and y.shape == (1000, 1)
+    assert (y - (X @ w + b).reshape(-1, 1)).abs().max() < 0.1
+
+
+def test_aliases_are_the_torch_functions():
+    assert d2l.normal is torch.normal and d2l.matmul is torch.matmul and d2l.reshape is torch.reshape
+    assert d2l.try_gpu().type in ('cpu', 'cuda')
+
+
+def test_chinese_text_in_figures_has_no_missing_glyphs():
+    script = ('import warnings\nwarnings.simplefilter("error")\n'
+              'import d2l_helpers as d2l\n'
+              'fig, ax = d2l.plt.subplots()\n'
+              'ax.set_title("迭代周期与测试精度 −1")\n'
+              'fig.savefig("/dev/null", format="svg")\n')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
+    assert result.returncode == 0 and result.stderr == '', result.stderr
