@@ -1,7 +1,10 @@
-"""让章节编号从 2 开始，与《动手学深度学习》一致（预备知识是第 2 章，2.1 数据操作 …）。
+"""本书对 Jupyter Book 的两处小调整。
 
-Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
-`chapter_number_offset`。图、表、公式的编号（图 3.1 …）随之改变。
+1. 章节编号从 2 开始，与《动手学深度学习》一致（预备知识是第 2 章，2.1 数据操作 …）。
+   Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
+   `chapter_number_offset`。图、表、公式的编号（图 3.1 …）随之改变。
+2. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
+   （浏览器报 “Identifier 'THEBE_JS_URL' has already been declared”），还指向外部 CDN。
 """
 from docutils import nodes
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
@@ -32,7 +35,16 @@ def _patch(app):
     TocTreeCollectorWithStyles.assign_section_numbers = assign_with_offset
 
 
+def _drop_thebe(app, pagename, templatename, context, doctree):
+    context['script_files'] = [
+        js for js in context.get('script_files', [])
+        if 'thebe' not in (js.filename or '') and 'THEBE' not in js.attributes.get('body', '')]
+    context['css_files'] = [css for css in context.get('css_files', [])
+                            if 'thebe' not in (css.filename or '')]
+
+
 def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     app.connect('builder-inited', _patch)
+    app.connect('html-page-context', _drop_thebe)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
