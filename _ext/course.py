@@ -3,10 +3,16 @@
 1. 章节编号从 2 开始，与《动手学深度学习》一致（预备知识是第 2 章，2.1 数据操作 …）。
    Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
    `chapter_number_offset`。图、表、公式的编号（图 3.1 …）随之改变。
-2. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
+2. 每页的“下载”菜单里加上执行过的 .ipynb（带输出），读者可以直接在 Jupyter 或 Colab 中打开。
+3. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
    （浏览器报 “Identifier 'THEBE_JS_URL' has already been declared”），还指向外部 CDN。
 """
+from pathlib import Path
+
+import jupytext
+import nbformat
 from docutils import nodes
+from jupyter_cache import get_cache
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
 
 
@@ -43,8 +49,26 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
                             if 'thebe' not in (css.filename or '')]
 
 
+def _offer_notebook(app, pagename, templatename, context, doctree):
+    # 缓存模式下 MyST-NB 写到 _build/jupyter_execute/ 的笔记本不带输出，这里从执行缓存取出带输出的版本，
+    # 写到 _sources/ 中；主题看到 ipynb_source 就会在下载菜单里加上 .ipynb。
+    source = Path(app.srcdir) / f'{pagename}.md'
+    if doctree is None or not source.exists() or 'kernelspec' not in source.read_text(encoding='utf-8')[:2000]:
+        return
+    cache = get_cache(Path(app.outdir).parent / '.jupyter_cache')
+    try:
+        _, notebook = cache.merge_match_into_notebook(jupytext.read(source))
+    except KeyError:  # 页面没有执行过（例如执行被关闭）
+        return
+    target = Path(app.outdir) / '_sources' / f'{pagename}.ipynb'
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    context['ipynb_source'] = f'{pagename}.ipynb'
+
+
 def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     app.connect('builder-inited', _patch)
     app.connect('html-page-context', _drop_thebe)
+    app.connect('html-page-context', _offer_notebook, priority=400)  # 在主题生成下载菜单之前
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
