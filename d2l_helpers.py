@@ -53,6 +53,18 @@ def _in_jupyter():
     return getattr(shell, 'kernel', None) is not None
 
 
+def glue(name, variable, display=True):
+    """把一个值交给页面正文中的 {glue} 引用（与 myst_nb.glue 输出相同的消息）。"""
+    # myst_nb.glue 的导入会连带加载 nbformat 和 jsonschema，每个内核要多花约 3 秒；
+    # 这里只发出同样的显示消息（tests/test_helpers.py 核对两者一致）。
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+    mimebundle, metadata = format_display_data(variable)
+    prefix = '' if display else 'application/papermill.record/'
+    metadata['scrapbook'] = dict(name=name, mime_prefix=prefix)
+    ipy_display({prefix + k: v for k, v in mimebundle.items()}, raw=True, metadata=metadata)
+
+
 # ---------------------------------------------------------------- 2.4 微积分
 
 def use_svg_display():
@@ -446,7 +458,8 @@ def train_epoch_ch3(net, train_iter, loss, updater):
 class Animator:
     """在训练过程中增量地画曲线。
 
-    在 Jupyter 中，每次 add 都原地刷新同一张图，单元格结束后只留下最终的一张。
+    在 Jupyter 中，图在同一个位置原地刷新（至多每 ``redraw_every`` 秒一次），单元格结束时
+    再画最后一次，所以页面上只留下一张完整的最终图。
     在普通脚本或 IDE 中不打印任何东西：交互式后端下窗口实时刷新，最终的图留在窗口里显示；
     非交互式后端（如 Agg）下不显示，最终的图在 ``self.fig`` 中，可用 ``self.fig.savefig`` 保存。
     """
@@ -454,7 +467,7 @@ class Animator:
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None,
                  ylim=None, xscale='linear', yscale='linear',
                  fmts=('-', 'm--', 'g-.', 'r:'), nrows=1, ncols=1,
-                 figsize=(3.5, 2.5)):
+                 figsize=(3.5, 2.5), redraw_every=1.0):
         if legend is None:
             legend = []
         use_svg_display()
@@ -464,14 +477,15 @@ class Animator:
         self.config_axes = lambda: set_axes(
             self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
         self.X, self.Y, self.fmts = None, None, fmts
+        self.redraw_every = redraw_every
         self._jupyter = _in_jupyter()
-        self._handle = None
+        self._handle, self._last_draw, self._pending = None, 0.0, False
         if self._jupyter:
-            # 从 pyplot 中移除，免得单元格结束时 inline 后端再画一遍；由 add 自己显示。
+            # 从 pyplot 中移除，免得单元格结束时 inline 后端再画一遍；由 Animator 自己显示。
             plt.close(self.fig)
 
     def add(self, x, y):
-        """向图中添加一组数据点（每条曲线一个）并刷新。"""
+        """向图中添加一组数据点（每条曲线一个）。"""
         if not hasattr(y, '__len__'):
             y = [y]
         n = len(y)
@@ -485,19 +499,35 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(a)
                 self.Y[i].append(b)
+        if not self._jupyter:
+            self._draw()
+        elif time.perf_counter() - self._last_draw >= self.redraw_every:
+            self._draw()
+        elif not self._pending:
+            # 渲染一张图比训练一个小批量还贵：不到时间就先不画，单元格结束时补画最后一次。
+            self._pending = True
+            from IPython import get_ipython
+            get_ipython().events.register('post_run_cell', self._flush)
+
+    def _flush(self, *args):
+        from IPython import get_ipython
+        get_ipython().events.unregister('post_run_cell', self._flush)
+        if self._pending:
+            self._draw()
+
+    def _draw(self):
         self.axes[0].cla()
         for x, y, fmt in zip(self.X, self.Y, self.fmts):
             self.axes[0].plot(x, y, fmt)
         self.config_axes()
-        self._show()
-
-    def _show(self):
+        self._pending = False
         if self._jupyter:
             from IPython.display import display
             if self._handle is None:
                 self._handle = display(self.fig, display_id=True)
             else:
                 self._handle.update(self.fig)
+            self._last_draw = time.perf_counter()
         elif matplotlib.get_backend().lower() not in _NON_INTERACTIVE_BACKENDS:
             plt.show(block=False)
             plt.pause(0.001)

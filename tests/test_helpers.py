@@ -1,5 +1,7 @@
 """d2l_helpers 对页面和读者的承诺：形状与类型、可复现、清楚的失败信息、脚本里也能用。"""
+import collections
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -169,3 +171,37 @@ def test_chinese_text_in_figures_has_no_missing_glyphs():
     result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                             env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
     assert result.returncode == 0 and result.stderr == '', result.stderr
+
+
+def test_animator_in_jupyter_leaves_one_final_figure():
+    """训练单元格的输出里只有一张图，而且是画完所有点之后的那张。"""
+    import nbclient
+    import nbformat
+    cell = ('import d2l_helpers as d2l\n'
+            'a = d2l.Animator(xlabel="epoch", fmts=("o",), redraw_every=0.5)\n'
+            'for i in range(30):\n'
+            '    a.add(i, i * i)\n')
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name='python3').execute()
+    outputs = notebook.cells[0].outputs
+    assert [o.output_type for o in outputs] == ['display_data'], outputs
+    svg = outputs[0].data['image/svg+xml']
+    uses = collections.Counter(re.findall(r'xlink:href="#(m[0-9a-f]+)"', svg))
+    assert max(uses.values()) == 30, f'最终的图应当画出全部 30 个点：{uses}'
+
+
+def test_glue_sends_the_same_message_as_myst_nb(monkeypatch):
+    from IPython import display as ipython_display
+    from myst_nb.ext import glue as myst_glue_module
+    sent = []
+
+    def record(*args, **kwargs):
+        sent.append((args, kwargs))
+    monkeypatch.setattr(ipython_display, 'display', record)
+    monkeypatch.setattr(myst_glue_module, 'ipy_display', record)
+    myst_glue = myst_glue_module.glue
+    for value, shown in ((0.8336, False), ('文本', True), (torch.tensor([1.0, 2.0]), False)):
+        sent.clear()
+        myst_glue('name', value, display=shown)
+        d2l.glue('name', value, display=shown)
+        assert len(sent) == 2 and sent[0] == sent[1]
