@@ -50,8 +50,9 @@ lab: setup  ## 在 JupyterLab 中打开课程（.md 页面以笔记本形式打�
 serve:  ## 在 http://127.0.0.1:8000 上提供已构建的网站
 	$(PY) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
-bench: setup  ## 基准测试：本书的数据与训练循环对比 d2l 0.17（不属于 make test）
+bench: setup  ## 基准测试：迭代周期对比 d2l 0.17，以及整本书的构建时间（不属于 make test）
 	$(PY) benchmarks/epoch.py
+	$(PY) benchmarks/book.py
 
 clean:  ## 删除构建结果和执行缓存（保留 .venv 和数据）
 	rm -rf _build

@@ -30,6 +30,7 @@ def tiny_book(tmp_path):
     book = tmp_path / 'book'
     (book / 'chapters').mkdir(parents=True)
     shutil.copy(ROOT / '_config.yml', book)
+    shutil.copytree(ROOT / '_ext', book / '_ext')
     (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n')
     (book / 'intro.md').write_text('# 测试\n')
 

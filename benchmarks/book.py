@@ -1,0 +1,64 @@
+"""整本书的构建时间：每页从空缓存执行的时间（由慢到快）、整本书、以及没有改动时的重新构建。
+
+在仓库的临时副本里构建（不动 _build/），并在同一次运行中测一个 d2l 0.17 迭代周期，
+把整本书的时间表示成它的倍数，这样换一台机器结果仍可比较。
+用法：.venv/bin/python benchmarks/book.py [--make-test]   （或 make bench）
+"""
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import epoch
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).parent / 'jupyter-book'
+# 页面导入的 d2l_helpers 是仓库里那份（可编辑安装），数据也在仓库的 data/ 中，所以只复制书本身。
+COPY = ['_config.yml', '_toc.yml', 'intro.md', 'chapters', '_ext']
+
+
+def build(book):
+    start = time.perf_counter()
+    result = subprocess.run([str(JUPYTER_BOOK), 'build', str(book), '-W', '--keep-going'],
+                            capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit('构建失败：\n' + result.stdout[-3000:] + result.stderr[-3000:])
+    pages = {m.group(1): float(m.group(2)) for m in
+             re.finditer(r'(chapters/\S+?)\.md: Executed notebook in ([\d.]+) seconds', result.stdout)}
+    return seconds, pages
+
+
+def timed_make_test():
+    start = time.perf_counter()
+    subprocess.run(['make', '-C', str(ROOT), 'test'], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main():
+    print('机器：', epoch.machine())
+    results = epoch.measure_epochs(repeats=1)
+    old_epoch = results['d2l 0.17'][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / 'book'
+        book.mkdir()
+        for name in COPY:
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
+        cold, pages = build(book)
+        warm, again = build(book)
+    print(f'\n每页从空缓存执行的时间（共 {len(pages)} 页，由慢到快）：')
+    for name, seconds in sorted(pages.items(), key=lambda item: -item[1]):
+        print(f'  {seconds:6.1f} s  {name}')
+    print(f'\n整本书从空缓存构建：{cold:.0f} s = {cold / old_epoch:.1f} 个 d2l 0.17 迭代周期'
+          f'（同一次运行中一个周期 {old_epoch:.2f} s；目标 ≤ 30 个）')
+    print(f'没有改动时重新构建：{warm:.1f} s（重新执行了 {len(again)} 页；目标 < 30 s）')
+    if '--make-test' in sys.argv:
+        print(f'make test 全程：{timed_make_test() / 60:.1f} 分钟（目标 < 15 分钟）')
+
+
+if __name__ == '__main__':
+    main()
