@@ -11,10 +11,17 @@ BOOK ?= .
 
 .PHONY: book test setup system data lab serve clean bench
 
-book: setup  ## 构建网站（只重新执行改动过的页面）
+# 执行缓存只认页面的代码单元；d2l_helpers.py 一改，缓存的输出就可能过时，所以随之清空。
+HELPERS_STAMP := $(BOOK)/_build/.d2l_helpers-stamp
+
+book: setup $(HELPERS_STAMP)  ## 构建网站（只重新执行改动过的页面）
 	@$(VENV)/bin/jupyter-book build $(BOOK) -W --keep-going || { \
 	  echo; echo '构建失败：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/html/reports/。'; exit 1; }
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
+
+$(HELPERS_STAMP): d2l_helpers.py
+	rm -rf $(BOOK)/_build/.jupyter_cache
+	mkdir -p $(dir $@) && touch $@
 
 test: setup  ## 单元测试、执行每一页（nbval）、构建网站并检查
 	$(PY) -m pytest tests -m 'not site'

@@ -59,6 +59,9 @@ def glue(name, variable, display=True):
     # 这里只发出同样的显示消息（tests/test_helpers.py 核对两者一致）。
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
+    # NumPy 标量和零维张量先转成 Python 数（它们的 repr 是 np.float64(…)，{glue:text} 无法格式化）。
+    if isinstance(variable, np.generic) or torch.is_tensor(variable) and variable.dim() == 0:
+        variable = variable.item()
     mimebundle, metadata = format_display_data(variable)
     prefix = '' if display else 'application/papermill.record/'
     metadata['scrapbook'] = dict(name=name, mime_prefix=prefix)

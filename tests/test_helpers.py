@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -205,3 +206,12 @@ def test_glue_sends_the_same_message_as_myst_nb(monkeypatch):
         myst_glue('name', value, display=shown)
         d2l.glue('name', value, display=shown)
         assert len(sent) == 2 and sent[0] == sent[1]
+
+
+def test_glue_turns_numpy_and_tensor_scalars_into_numbers(monkeypatch):
+    from IPython import display as ipython_display
+    sent = []
+    monkeypatch.setattr(ipython_display, 'display', lambda data, **kwargs: sent.append(data))
+    d2l.glue('a', np.float64(0.8664), display=False)
+    d2l.glue('b', torch.tensor(0.5), display=False)
+    assert [d['application/papermill.record/text/plain'] for d in sent] == ['0.8664', '0.5']
