@@ -4,9 +4,13 @@
    Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
    `chapter_number_offset`。图、表、公式的编号（图 3.1 …）随之改变。
 2. 每页的“下载”菜单里加上执行过的 .ipynb（带输出），读者可以直接在 Jupyter 或 Colab 中打开。
-3. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
+3. 仓库按钮：构建时从 git 的 origin 远程地址得到仓库网址（例如在 GitHub Actions 中），
+   没有远程地址时不显示按钮，而不是链接到一个错误的地址。
+4. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
    （浏览器报 “Identifier 'THEBE_JS_URL' has already been declared”），还指向外部 CDN。
 """
+import re
+import subprocess
 from pathlib import Path
 
 import jupytext
@@ -66,9 +70,24 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
     context['ipynb_source'] = f'{pagename}.ipynb'
 
 
+def _repository_button(app, config):
+    try:
+        remote = subprocess.run(['git', 'remote', 'get-url', 'origin'], cwd=app.srcdir,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        return
+    match = re.match(r'(?:https://|git@)github\.com[/:](.+?)(?:\.git)?$', remote)
+    if match:
+        options = config.html_theme_options
+        options['repository_url'] = f'https://github.com/{match.group(1)}'
+        options['repository_branch'] = 'main'
+        options['use_repository_button'] = True
+
+
 def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     app.connect('builder-inited', _patch)
+    app.connect('config-inited', _repository_button)
     app.connect('html-page-context', _drop_thebe)
     app.connect('html-page-context', _offer_notebook, priority=400)  # 在主题生成下载菜单之前
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
