@@ -11,7 +11,8 @@ BOOK ?= .
 
 .PHONY: book test setup system data lab serve clean bench
 
-# 执行缓存只认页面的代码单元；d2l_helpers.py 一改，缓存的输出就可能过时，所以随之清空。
+# 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，
+# 两者保存的输出都可能过时，所以随之清空，让每一页重新执行。
 HELPERS_STAMP := $(BOOK)/_build/.d2l_helpers-stamp
 
 book: setup $(HELPERS_STAMP)  ## 构建网站（只重新执行改动过的页面）
@@ -20,7 +21,7 @@ book: setup $(HELPERS_STAMP)  ## 构建网站（只重新执行改动过的页�
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
 
 $(HELPERS_STAMP): d2l_helpers.py
-	rm -rf $(BOOK)/_build/.jupyter_cache
+	rm -rf $(BOOK)/_build/.jupyter_cache $(BOOK)/_build/.doctrees
 	mkdir -p $(dir $@) && touch $@
 
 test: setup  ## 单元测试、执行每一页（nbval）、构建网站并检查
