@@ -16,8 +16,9 @@ import epoch
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / 'jupyter-book'
-# 页面导入的 d2l_helpers 是仓库里那份（可编辑安装），数据也在仓库的 data/ 中，所以只复制书本身。
-COPY = ['_config.yml', '_toc.yml', 'intro.md', 'chapters', '_ext']
+# 页面导入的 d2l_helpers 是仓库里那份（可编辑安装），数据也在仓库的 data/ 中；
+# 复制 d2l_helpers.py 只是为了页面里展示其源码的 literalinclude。
+COPY = ['_config.yml', '_toc.yml', 'intro.md', 'chapters', '_ext', 'd2l_helpers.py']
 
 
 def build(book):

@@ -91,6 +91,8 @@ def timed(fn, *args):
 
 def measure_epochs(repeats=3, batch_size=256):
     """返回 {名称: (最短秒数, (训练损失, 训练精度, 测试精度))}。"""
+    # d2l 0.17 在 2 核机器上用 4 个工作进程，PyTorch 会为此警告；这正是被测的原样做法，不必显示。
+    warnings.filterwarnings('ignore', message='This DataLoader will create')
     loss = nn.CrossEntropyLoss(reduction='none')
     ours_iters = d2l.load_data_fashion_mnist(batch_size)
     old_iters = d2l017_iters(batch_size)
@@ -119,8 +121,6 @@ def machine():
 
 
 def main():
-    # d2l 0.17 在 2 核机器上用 4 个工作进程，PyTorch 会为此警告；这正是被测的原样做法，不必显示。
-    warnings.filterwarnings('ignore', message='This DataLoader will create')
     print('机器：', machine())
     results = measure_epochs()
     old = results['d2l 0.17'][0]
