@@ -138,14 +138,19 @@ def test_dataloader_workers_suit_the_machine(monkeypatch):
     assert d2l.get_dataloader_workers() == 0
 
 
+def run_script(script):
+    """像读者那样用 `python -c` 运行一段脚本（非交互式的 Agg 后端，不在 Jupyter 中）。"""
+    return subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          cwd=ROOT / 'tests', env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
+
+
 def test_animator_in_a_plain_script_prints_nothing():
     script = ('import d2l_helpers as d2l\n'
               'a = d2l.Animator(xlabel="epoch", legend=["loss", "acc"])\n'
               'for i in range(3):\n'
               '    a.add(i + 1, (1.0 / (i + 1), 0.5 + 0.1 * i))\n'
               'assert len(a.axes[0].lines) == 2\n')
-    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            cwd=ROOT / 'tests', env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
+    result = run_script(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout == '' and result.stderr == ''
 
@@ -169,8 +174,7 @@ def test_chinese_text_in_figures_has_no_missing_glyphs():
               'fig, ax = d2l.plt.subplots()\n'
               'ax.set_title("迭代周期与测试精度 −1")\n'
               'fig.savefig("/dev/null", format="svg")\n')
-    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            env={**os.environ, 'MPLBACKEND': 'Agg'}, timeout=120)
+    result = run_script(script)
     assert result.returncode == 0 and result.stderr == '', result.stderr
 
 
