@@ -26,7 +26,7 @@ $(HELPERS_STAMP): d2l_helpers.py
 
 test: setup  ## 单元测试、执行每一页（nbval）、构建网站并检查
 	$(PY) -m pytest tests -m 'not site'
-	$(PY) -m pytest --nbval chapters
+	$(PY) -m pytest -n auto --dist loadfile --nbval chapters
 	$(MAKE) book
 	$(PY) -m pytest tests -m site
 

@@ -3,6 +3,7 @@
 nbval 只收集 *.ipynb；这里把带 jupytext 头信息的 chapters/**/*.md 用 jupytext 读成笔记本交给 nbval，
 失败时报告为 chapters/…/page.md::Cell N。
 """
+import os
 from unittest import mock
 
 import jupytext
@@ -27,6 +28,18 @@ def _read_myst(path, as_version=4):
         if 'skip-execution' in tags and 'nbval-skip' not in tags:
             cell.metadata['tags'] = tags + ['nbval-skip']
     return notebook
+
+
+def pytest_configure(config):
+    # nbval 的内核继承这些环境变量。没有人看着训练曲线，Animator 只画最后一张（见 d2l_helpers）。
+    os.environ.setdefault('D2L_LIVE_PLOTS', '0')
+    # 用 pytest-xdist 并行（-n）时，每个 worker 的内核分到 CPU 核数 / worker 数个 PyTorch 线程；
+    # 不限制的话每个内核都按全部核数开线程，互相争抢，反而慢好几倍。
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+        for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+            os.environ.setdefault(name, str(max(1, cpus // workers)))
 
 
 def pytest_collect_file(file_path, parent):

@@ -462,7 +462,8 @@ class Animator:
     """在训练过程中增量地画曲线。
 
     在 Jupyter 中，图在同一个位置原地刷新（至多每 ``redraw_every`` 秒一次），单元格结束时
-    再画最后一次，所以页面上只留下一张完整的最终图。
+    再画最后一次，所以页面上只留下一张完整的最终图。没有人看着的执行（构建网站、nbval）设置
+    环境变量 ``D2L_LIVE_PLOTS=0``，这时只在单元格结束时画那一次，省下中间各次渲染的时间。
     在普通脚本或 IDE 中不打印任何东西：交互式后端下窗口实时刷新，最终的图留在窗口里显示；
     非交互式后端（如 Agg）下不显示，最终的图在 ``self.fig`` 中，可用 ``self.fig.savefig`` 保存。
     """
@@ -482,6 +483,7 @@ class Animator:
         self.X, self.Y, self.fmts = None, None, fmts
         self.redraw_every = redraw_every
         self._jupyter = _in_jupyter()
+        self._live = os.environ.get('D2L_LIVE_PLOTS', '1') != '0'
         self._handle, self._last_draw, self._pending = None, 0.0, False
         if self._jupyter:
             # 从 pyplot 中移除，免得单元格结束时 inline 后端再画一遍；由 Animator 自己显示。
@@ -504,7 +506,7 @@ class Animator:
                 self.Y[i].append(b)
         if not self._jupyter:
             self._draw()
-        elif time.perf_counter() - self._last_draw >= self.redraw_every:
+        elif self._live and time.perf_counter() - self._last_draw >= self.redraw_every:
             self._draw()
         elif not self._pending:
             # 渲染一张图比训练一个小批量还贵：不到时间就先不画，单元格结束时补画最后一次。

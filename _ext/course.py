@@ -8,16 +8,30 @@
    没有远程地址时不显示按钮，而不是链接到一个错误的地址。
 4. 去掉 sphinx-thebe 的脚本：本书不在页面里启动远程内核，而它会把同一段脚本插入两次
    （浏览器报 “Identifier 'THEBE_JS_URL' has already been declared”），还指向外部 CDN。
+5. 并行执行：MyST-NB 在读每一页时才逐页执行，一次只用一个内核。这里在 Sphinx 开始读页面之前，
+   把执行缓存里还没有结果的页面同时交给多个内核执行（默认每个 CPU 核一个），结果写进同一个
+   jupyter-cache；随后 MyST-NB 读页面时直接用缓存。执行失败的页面不写缓存，由 MyST-NB 照常
+   重新执行并报告错误。每个内核的 PyTorch 线程数是 CPU 核数除以内核数，避免线程争抢。
 """
+import os
 import re
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from fnmatch import fnmatch
 from pathlib import Path
 
 import jupytext
 import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+from jupyter_cache.executors.utils import single_nb_execution
+from myst_nb.core.read import create_nb_reader
+from sphinx.util import logging
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
+
+logger = logging.getLogger(__name__)
 
 
 def _shift(number, offset):
@@ -30,7 +44,10 @@ def _patch(app):
     assign = TocTreeCollectorWithStyles.assign_section_numbers
 
     def assign_with_offset(self, env):
-        rewrite_needed = assign(self, env)
+        # Sphinx 把新算出的编号与上次保存的比较，决定哪些页面要重写；上次保存的已经加过偏移，
+        # 直接比较会认为每一页都变了。所以在加完偏移之后自己比较。
+        old = {docname: dict(secnums) for docname, secnums in env.toc_secnumbers.items()}
+        assign(self, env)
         for docname, secnums in env.toc_secnumbers.items():
             for anchor, number in secnums.items():
                 secnums[anchor] = _shift(number, offset)
@@ -40,7 +57,8 @@ def _patch(app):
             title = env.titles.get(docname)
             if title is not None and title.get('secnumber'):
                 title['secnumber'] = _shift(title['secnumber'], offset)
-        return rewrite_needed
+        return [docname for docname in env.toc_secnumbers.keys() | old.keys()
+                if env.toc_secnumbers.get(docname) != old.get(docname)]
 
     TocTreeCollectorWithStyles.assign_section_numbers = assign_with_offset
 
@@ -84,8 +102,72 @@ def _repository_button(app, config):
         options['use_repository_button'] = True
 
 
+def _cpu_count():
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+
+def _execute_ahead(app, env, docnames):
+    nb_config = env.mystnb_config
+    if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
+        return
+    cache = get_cache(nb_config.execution_cache_path or '.jupyter_cache')
+    pending = []  # 缓存里没有结果、需要执行的页面：(docname, 路径, 读入器, 笔记本)
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        if any(fnmatch(str(path), pattern) for pattern in nb_config.execution_excludepatterns):
+            continue
+        text = path.read_text(encoding='utf-8')
+        reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
+        if reader is None:
+            continue
+        notebook = reader.read(text)
+        try:
+            cache.match_cache_notebook(notebook)
+        except KeyError:
+            pending.append((docname, path, reader, notebook))
+    workers = min(app.config.execution_workers or _cpu_count(), len(pending))
+    if workers < 2:
+        return  # 只有一页（或只用一个内核）时交给 MyST-NB 照常执行
+    logger.info(f'用 {workers} 个内核并行执行 {len(pending)} 个页面……')
+    threads = str(max(1, _cpu_count() // workers))
+    saved = {name: os.environ.get(name) for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    for name, value in saved.items():
+        if value is None:  # 用户自己设了线程数就照用户的
+            os.environ[name] = threads
+
+    def run(notebook, path):
+        return single_nb_execution(notebook, cwd=str(path.parent), timeout=nb_config.execution_timeout,
+                                   allow_errors=nb_config.execution_allow_errors)
+
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {pool.submit(run, notebook, path): (docname, path, reader, notebook)
+                       for docname, path, reader, notebook in pending}
+            for future in as_completed(futures):
+                docname, path, reader, notebook = futures[future]
+                result = future.result()
+                if result.err is not None:
+                    continue  # 不写缓存：MyST-NB 读这一页时会重新执行并报告错误
+                read_data = {'read_data': reader.read_fmt} if reader.read_fmt else {}
+                record = cache.add_nb_to_project(str(path), **read_data)
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(notebook, record.uri, data={'execution_seconds': result.time}),
+                    check_validity=False, overwrite=True)
+                logger.info(f'Executed notebook in {result.time:.2f} seconds', location=docname)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+
+
 def setup(app):
+    # 构建时没有人看着训练曲线：Animator 只画单元格结束时的那一张（见 d2l_helpers.Animator）。
+    # 内核进程继承这个环境变量。
+    os.environ.setdefault('D2L_LIVE_PLOTS', '0')
     app.add_config_value('chapter_number_offset', 0, 'env')
+    # 同时执行页面的内核数；0 表示每个 CPU 核一个。
+    app.add_config_value('execution_workers', 0, 'env')
+    app.connect('env-before-read-docs', _execute_ahead)
     app.connect('builder-inited', _patch)
     app.connect('config-inited', _repository_button)
     app.connect('html-page-context', _drop_thebe)

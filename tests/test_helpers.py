@@ -195,6 +195,27 @@ def test_animator_in_jupyter_leaves_one_final_figure():
     assert max(uses.values()) == 30, f'最终的图应当画出全部 30 个点：{uses}'
 
 
+@pytest.mark.parametrize('live, draws', [('1', 5), ('0', 1)])
+def test_animator_redraws_live_only_when_someone_watches(monkeypatch, live, draws):
+    """JupyterLab 里每次 add 都可以刷新；D2L_LIVE_PLOTS=0（构建、nbval）时只在单元格结束时画一次。"""
+    import nbclient
+    import nbformat
+    monkeypatch.setenv('D2L_LIVE_PLOTS', live)
+    cells = ['import time\nimport d2l_helpers as d2l\n'
+             'draws = []\n'
+             'draw = d2l.Animator._draw\n'
+             'd2l.Animator._draw = lambda self: (draws.append(1), draw(self))\n'
+             'a = d2l.Animator(redraw_every=0.01)\n'
+             'for i in range(5):\n'
+             '    a.add(i, i)\n'
+             '    time.sleep(0.05)\n',
+             'print(len(draws))']
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name='python3').execute()
+    assert notebook.cells[1].outputs[0].text.strip() == str(draws)
+    assert [o.output_type for o in notebook.cells[0].outputs] == ['display_data']
+
+
 def test_glue_sends_the_same_message_as_myst_nb(monkeypatch):
     from IPython import display as ipython_display
     from myst_nb.ext import glue as myst_glue_module
