@@ -114,9 +114,12 @@ def measure_epochs(repeats=3, batch_size=256):
     return results
 
 
+def cpu_count():
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+
+
 def machine():
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    return (f'{platform.processor() or platform.machine()}, {cpus} 个 CPU 核, Python {platform.python_version()}, '
+    return (f'{platform.processor() or platform.machine()}, {cpu_count()} 个 CPU 核, Python {platform.python_version()}, '
             f'torch {torch.__version__}（{torch.get_num_threads()} 线程）, torchvision {torchvision.__version__}')
 
 
