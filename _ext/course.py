@@ -106,6 +106,14 @@ def _cpu_count():
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
+def _store(cache, path, reader, notebook, seconds):
+    """把执行过的笔记本存进 jupyter-cache，与 MyST-NB 自己执行后存的一样。"""
+    read_data = {'read_data': reader.read_fmt} if reader.read_fmt else {}
+    record = cache.add_nb_to_project(str(path), **read_data)
+    cache.cache_notebook_bundle(CacheBundleIn(notebook, record.uri, data={'execution_seconds': seconds}),
+                                check_validity=False, overwrite=True)
+
+
 def _execute_ahead(app, env, docnames):
     nb_config = env.mystnb_config
     if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
@@ -124,7 +132,10 @@ def _execute_ahead(app, env, docnames):
         try:
             cache.match_cache_notebook(notebook)
         except KeyError:
-            pending.append((docname, path, reader, notebook))
+            if any(cell.cell_type == 'code' for cell in notebook.cells):
+                pending.append((docname, path, reader, notebook))
+            else:  # 没有代码的页面（如各章的首页）执行前后一样，不必为它启动内核
+                _store(cache, path, reader, notebook, seconds=0.0)
     workers = min(app.config.execution_workers or _cpu_count(), len(pending))
     if workers < 2:
         return  # 只有一页（或只用一个内核）时交给 MyST-NB 照常执行
@@ -148,11 +159,7 @@ def _execute_ahead(app, env, docnames):
                 result = future.result()
                 if result.err is not None:
                     continue  # 不写缓存：MyST-NB 读这一页时会重新执行并报告错误
-                read_data = {'read_data': reader.read_fmt} if reader.read_fmt else {}
-                record = cache.add_nb_to_project(str(path), **read_data)
-                cache.cache_notebook_bundle(
-                    CacheBundleIn(notebook, record.uri, data={'execution_seconds': result.time}),
-                    check_validity=False, overwrite=True)
+                _store(cache, path, reader, notebook, result.time)
                 logger.info(f'Executed notebook in {result.time:.2f} seconds', location=docname)
     finally:
         for name, value in saved.items():

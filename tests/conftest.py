@@ -26,15 +26,19 @@ def code_cell(source, tags=()):
 
 @pytest.fixture
 def tiny_book(tmp_path):
-    """一本只有一页的书，配置与本书相同；返回 (书的目录, 写页面的函数)。"""
+    """一本很小的书，配置与本书相同；返回 (书的目录, 写页面的函数)。write_page(..., name=) 可写多页。"""
     book = tmp_path / 'book'
     (book / 'chapters').mkdir(parents=True)
     shutil.copy(ROOT / '_config.yml', book)
     shutil.copytree(ROOT / '_ext', book / '_ext')
-    (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n')
     (book / 'intro.md').write_text('# 测试\n')
+    pages = []
 
-    def write_page(*cells):
-        text = FRONT_MATTER + '\n# 页面\n\n' + '\n'.join(cells)
-        (book / 'chapters' / 'page.md').write_text(text, encoding='utf-8')
+    def write_page(*cells, name='page'):
+        text = FRONT_MATTER + f'\n# 页面 {name}\n\n' + '\n'.join(cells)
+        (book / 'chapters' / f'{name}.md').write_text(text, encoding='utf-8')
+        if name not in pages:
+            pages.append(name)
+        toc = ''.join(f'  - file: chapters/{page}\n' for page in pages)
+        (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nchapters:\n' + toc)
     return book, write_page

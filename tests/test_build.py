@@ -1,6 +1,9 @@
-"""严格构建：单元格出错或写 stderr 时 make book 失败，并指出是哪一页。"""
+"""严格构建：单元格出错或写 stderr 时 make book 失败，并指出是哪一页；页面并行执行。"""
+import json
+import os
 import subprocess
 
+import pytest
 from conftest import ROOT, code_cell
 
 
@@ -33,3 +36,42 @@ def test_stderr_output_fails_the_build(tiny_book):
     assert code != 0
     assert 'chapters/page' in output and 'stderr' in output
 
+
+
+# 页面记下自己开始、结束的时刻和内核看到的线程数设置，写到书目录下的 name.json。
+RECORD = """import json, os, time
+start = time.time()
+time.sleep(3)
+record = {{'start': start, 'end': time.time(), 'threads': os.environ.get('OMP_NUM_THREADS')}}
+with open('../{name}.json', 'w') as f:
+    json.dump(record, f)"""
+
+
+def test_pages_run_in_parallel_with_a_share_of_the_cpus(tiny_book):
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        pytest.skip('只有一个 CPU 核：构建不会并行执行页面')
+    book, write_page = tiny_book
+    for name in ('a', 'b'):
+        write_page(code_cell(RECORD.format(name=name)), name=name)
+    code, output = make_book(book)
+    assert code == 0, output
+    assert '并行执行 2 个页面' in output
+    a, b = (json.loads((book / f'{name}.json').read_text()) for name in ('a', 'b'))
+    assert a['start'] < b['end'] and b['start'] < a['end'], '两页的执行时间应当重叠'
+    assert a['threads'] == b['threads'] == str(max(1, cpus // min(cpus, 2)))
+    # 并行执行的结果进了缓存：再构建一次，两页都不再执行
+    (book / 'a.json').unlink()
+    code, output = make_book(book)
+    assert code == 0 and 'Executed notebook' not in output and not (book / 'a.json').exists(), output
+
+
+def test_a_failing_page_among_parallel_pages_is_named(tiny_book):
+    book, write_page = tiny_book
+    write_page(code_cell('print("fine")'), name='good')
+    write_page(code_cell("raise ValueError('planted failure')"), name='bad')
+    code, output = make_book(book)
+    assert code != 0
+    assert 'chapters/bad' in output and 'reports' in output
+    logs = [log.name for log in (book / '_build' / 'html' / 'reports').rglob('*.log')]
+    assert logs and all('bad' in log for log in logs), logs
