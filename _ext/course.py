@@ -1,4 +1,4 @@
-"""本书对 Jupyter Book 的两处小调整。
+"""本书对 Jupyter Book 的几处小调整。
 
 1. 章节编号从 2 开始，与《动手学深度学习》一致（预备知识是第 2 章，2.1 数据操作 …）。
    Sphinx 的编号总从 1 开始；这里在它分配完节号之后、分配图号之前，把每个编号的第一位加上
@@ -17,7 +17,6 @@
 import os
 import re
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from fnmatch import fnmatch
 from pathlib import Path
