@@ -169,19 +169,16 @@ def _execute_ahead(app, env, docnames):
                 os.environ.pop(name, None)
 
 
-class _SearchChinese(sphinx_zh.SearchChinese):
-    """Sphinx 7 的中文搜索把出现过的每个拉丁词都追加到一个列表里，又对每个词在列表里查找，
-    索引整本书要平方级的时间（约 10 秒）。这里换成集合，结果完全相同。"""
+class _LatinTerms(set):
+    """Sphinx 7 的中文搜索把出现过的每个拉丁词都追加到一个列表（latin_terms）里，又对每个词在
+    列表里查找，索引整本书要平方级的时间（约 10 秒）。换成集合（保留它用到的 extend），结果完全相同。"""
+    extend = set.update
 
+
+class _SearchChinese(sphinx_zh.SearchChinese):
     def init(self, options):
         super().init(options)
-        self.latin_terms = set()
-
-    def split(self, input):
-        chinese = list(sphinx_zh.jieba.cut_for_search(input)) if sphinx_zh.JIEBA else []
-        latin = [term.strip() for term in self.latin1_letters.findall(input)]
-        self.latin_terms.update(latin)
-        return chinese + latin
+        self.latin_terms = _LatinTerms()
 
 
 def setup(app):

@@ -37,7 +37,6 @@ def test_stderr_output_fails_the_build(tiny_book):
     assert 'chapters/page' in output and 'stderr' in output
 
 
-
 # 页面记下自己开始、结束的时刻和内核看到的线程数设置，写到书目录下的 name.json。
 RECORD = """import json, os, time
 start = time.time()
