@@ -601,3 +601,10 @@ def try_gpu(i=0):
 normal = torch.normal
 matmul = torch.matmul
 reshape = torch.reshape
+
+
+if __name__ == '__main__':  # python -m d2l_helpers（即 make data）：取得并校验 Fashion-MNIST
+    try:
+        print('Fashion-MNIST 已就绪：', fetch_fashion_mnist())
+    except DataError as e:
+        sys.exit(f'错误：{e}')

@@ -10,13 +10,16 @@
    （浏览器报 “Identifier 'THEBE_JS_URL' has already been declared”），还指向外部 CDN。
 5. 并行执行：MyST-NB 在读每一页时才逐页执行，一次只用一个内核。这里在 Sphinx 开始读页面之前，
    把执行缓存里还没有结果的页面同时交给多个内核执行（默认每个 CPU 核一个），结果写进同一个
-   jupyter-cache；随后 MyST-NB 读页面时直接用缓存。执行失败的页面不写缓存，由 MyST-NB 照常
-   重新执行并报告错误。每个内核的 PyTorch 线程数是 CPU 核数除以内核数，避免线程争抢。
+   jupyter-cache；随后 MyST-NB 读页面时直接用缓存。每个内核的 PyTorch 线程数是 CPU 核数除以内核数，
+   避免线程争抢。有页面执行失败（单元格出错、超时、内核退出）时，完整记录写到 reports/，构建随即中止
+   （_config.yml 的 raise_on_error）：出错的页面不进缓存、不被发布，下次构建一定重新执行它。
+   上次执行失败、输出不完整的页面，即使源文件没改也会重新读入（env-get-outdated）。
 6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）。
 """
 import os
 import re
 import subprocess
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from fnmatch import fnmatch
 from pathlib import Path
@@ -28,6 +31,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import create_nb_reader
+from sphinx.errors import SphinxError
 from sphinx.search import languages as search_languages
 from sphinx.search import zh as sphinx_zh
 from sphinx.util import logging
@@ -116,6 +120,29 @@ def _store(cache, path, reader, notebook, seconds):
                                 check_validity=False, overwrite=True)
 
 
+class PageExecutionError(SphinxError):
+    category = '页面执行失败'
+
+
+def _report_path(app, docname):
+    return Path(app.outdir).joinpath('reports', *(docname + '.err.log').split('/'))
+
+
+def _failure_summary(notebook, error):
+    """一行说明：出错的是哪个单元格、什么错误。"""
+    where = ''
+    for index, cell in enumerate(notebook.cells):
+        if any(output.get('output_type') == 'error' for output in cell.get('outputs', [])):
+            first_line = next((line for line in cell.source.splitlines() if line.strip()), '')
+            where = f'第 {index + 1} 个单元格（{first_line.strip()[:60]}）：'
+            break
+    if hasattr(error, 'ename'):  # 单元格里抛出的异常
+        what = f'{error.ename}: {error.evalue}'.strip()
+    else:  # 超时、内核退出或无法启动
+        what = f'{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ""}'
+    return where + what
+
+
 def _execute_ahead(app, env, docnames):
     nb_config = env.mystnb_config
     if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
@@ -138,10 +165,11 @@ def _execute_ahead(app, env, docnames):
                 pending.append((docname, path, reader, notebook))
             else:  # 没有代码的页面（如各章的首页）执行前后一样，不必为它启动内核
                 _store(cache, path, reader, notebook, seconds=0.0)
+    if not pending:
+        return
     workers = min(app.config.execution_workers or _cpu_count(), len(pending))
-    if workers < 2:
-        return  # 只有一页（或只用一个内核）时交给 MyST-NB 照常执行
-    logger.info(f'用 {workers} 个内核并行执行 {len(pending)} 个页面……')
+    logger.info(f'用 {workers} 个内核并行执行 {len(pending)} 个页面……' if workers > 1
+                else f'执行 {len(pending)} 个页面……')
     threads = str(max(1, _cpu_count() // workers))
     saved = {name: os.environ.get(name) for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
     for name, value in saved.items():
@@ -149,24 +177,57 @@ def _execute_ahead(app, env, docnames):
             os.environ[name] = threads
 
     def run(notebook, path):
+        # ipykernel 7.4 起，每个内核启动时都往终端写一条关于本机 TCP 未加密的警告；构建只在本机通信，
+        # 让内核进程自己的日志只报错误（单元格的输出不受影响）。
         return single_nb_execution(notebook, cwd=str(path.parent), timeout=nb_config.execution_timeout,
-                                   allow_errors=nb_config.execution_allow_errors)
+                                   allow_errors=nb_config.execution_allow_errors,
+                                   extra_arguments=['--IPKernelApp.log_level=ERROR'])
 
+    failures = []  # (docname, 一行说明, 完整记录的路径)
     try:
         with ThreadPoolExecutor(workers) as pool:
             futures = {pool.submit(run, notebook, path): (docname, path, reader, notebook)
                        for docname, path, reader, notebook in pending}
             for future in as_completed(futures):
                 docname, path, reader, notebook = futures[future]
-                result = future.result()
-                if result.err is not None:
-                    continue  # 不写缓存：MyST-NB 读这一页时会重新执行并报告错误
-                _store(cache, path, reader, notebook, result.time)
-                logger.info(f'Executed notebook in {result.time:.2f} seconds', location=docname)
+                report = _report_path(app, docname)
+                try:
+                    result = future.result()
+                    error, details = result.err, result.exc_string
+                except Exception as exc:  # 内核无法启动或中途退出
+                    error, details = exc, ''.join(traceback.format_exception(exc))
+                if error is None:
+                    _store(cache, path, reader, notebook, result.time)
+                    report.unlink(missing_ok=True)
+                    logger.info(f'Executed notebook in {result.time:.2f} seconds', location=docname)
+                    continue
+                # 失败的页面不进缓存，下次构建会重新执行；完整的出错记录写到 reports/ 下
+                report.parent.mkdir(parents=True, exist_ok=True)
+                report.write_text(details, encoding='utf-8')
+                summary = _failure_summary(notebook, error)
+                failures.append((docname, summary, report))
+                logger.error(f'执行失败：{summary}（完整记录：{report}）', location=docname)
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
+    if failures and not nb_config.execution_allow_errors and nb_config.execution_raise_on_error:
+        # 中止构建：出错的页面不会带着半截输出被发布；环境不保存，下次构建重新执行它们。
+        raise PageExecutionError(
+            f'{len(failures)} 个页面有单元格出错，构建中止，网站没有更新：\n'
+            + '\n'.join(f'  {docname}：{summary}\n    完整记录：{report}'
+                        for docname, summary, report in sorted(failures))
+            + '\n改好这些页面后重新构建；在 JupyterLab（make lab）中打开页面可以逐个单元格调试。')
+
+
+def _outdated_failed_pages(app, env, added, changed, removed):
+    """上次执行失败（输出不完整）的页面：无论源文件改没改，都要重新读入、重新执行。"""
+    failed = []
+    for docname, data in getattr(env, 'nb_metadata', {}).items():
+        exec_data = data.get('exec_data') or {}
+        if exec_data and not exec_data.get('succeeded', True) and docname in env.found_docs:
+            failed.append(docname)
+    return failed
 
 
 class _LatinTerms(set):
@@ -189,6 +250,7 @@ def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     # 同时执行页面的内核数；0 表示每个 CPU 核一个。
     app.add_config_value('execution_workers', 0, 'env')
+    app.connect('env-get-outdated', _outdated_failed_pages)
     app.connect('env-before-read-docs', _execute_ahead)
     app.connect('builder-inited', _patch)
     app.connect('config-inited', _repository_button)

@@ -74,3 +74,58 @@ def test_a_failing_page_among_parallel_pages_is_named(tiny_book):
     assert 'chapters/bad' in output and 'reports' in output
     logs = [log.name for log in (book / '_build' / 'html' / 'reports').rglob('*.log')]
     assert logs and all('bad' in log for log in logs), logs
+
+
+# 读环境变量 PLANTED_FAILURE 的页面：设为 1 时第二个单元格出错，第三个单元格的输出就不会出现。
+PLANTED = (code_cell("print('第一格')"),
+           code_cell("import os\nassert os.environ.get('PLANTED_FAILURE') != '1', '故意制造的失败'"),
+           code_cell("print('最后一格的输出')"))
+
+
+def build(book, *command, failure=False):
+    env = {**os.environ, 'PLANTED_FAILURE': '1' if failure else '0'}
+    result = subprocess.run([*command, str(book)] if command else
+                            ['make', '--no-print-directory', '-C', str(ROOT), 'book', f'BOOK={book}'],
+                            capture_output=True, text=True, timeout=600, env=env)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_a_failed_page_fails_every_build_until_fixed_and_is_never_published(tiny_book):
+    book, write_page = tiny_book
+    write_page(*PLANTED)
+    page = book / '_build' / 'html' / 'chapters' / 'page.html'
+    for attempt in range(2):  # 第二次构建什么都没改，也必须重新执行并再次失败
+        code, output = build(book, failure=True)
+        assert code != 0, output
+        assert '故意制造的失败' in output and 'chapters/page' in output, output
+        assert 'Traceback' not in output, 'make book 不应显示 Python 回溯：\n' + output
+        assert not page.exists(), '执行失败的页面不应出现在网站上'
+    code, output = build(book)
+    assert code == 0, output
+    assert '最后一格的输出' in page.read_text(encoding='utf-8'), '改好之后页面应当完整发布'
+    assert not list((book / '_build' / 'html' / 'reports').rglob('*.log')), '成功后不应留下旧的出错记录'
+
+
+def test_plain_jupyter_book_build_fails_on_a_failing_cell(tiny_book):
+    book, write_page = tiny_book
+    write_page(*PLANTED)
+    code, output = build(book, str(ROOT / '.venv' / 'bin' / 'jupyter-book'), 'build', failure=True)
+    assert code != 0, output
+    assert '故意制造的失败' in output
+    assert not (book / '_build' / 'html' / 'chapters' / 'page.html').exists()
+
+
+def test_a_page_published_from_a_failed_execution_is_executed_again(tiny_book):
+    # 有人关掉了 raise_on_error：失败的页面带着半截输出被写进网站，Sphinx 的环境也记下了它。
+    # 源文件不变，下一次构建仍要重新执行它，而不是沿用那半截输出报告成功。
+    book, write_page = tiny_book
+    config = book / '_config.yml'
+    config.write_text(config.read_text().replace('raise_on_error: true', 'raise_on_error: false'))
+    write_page(*PLANTED)
+    for attempt in range(2):
+        code, output = build(book, failure=True)
+        assert code != 0, output
+        assert '故意制造的失败' in output, output
+    code, output = build(book)
+    assert code == 0, output
+    assert '最后一格的输出' in (book / '_build' / 'html' / 'chapters' / 'page.html').read_text(encoding='utf-8')
