@@ -138,8 +138,8 @@ def _failure_summary(notebook, error):
             break
     if hasattr(error, 'ename'):  # 单元格里抛出的异常
         what = f'{error.ename}: {error.evalue}'.strip()
-    else:  # 超时、内核退出或无法启动
-        what = f'{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ""}'
+    else:  # 超时、内核退出或无法启动：只取说明的第一行
+        what = f'{type(error).__name__}: {(str(error).strip().splitlines() or [""])[0]}'
     return where + what
 
 
@@ -222,12 +222,8 @@ def _execute_ahead(app, env, docnames):
 
 def _outdated_failed_pages(app, env, added, changed, removed):
     """上次执行失败（输出不完整）的页面：无论源文件改没改，都要重新读入、重新执行。"""
-    failed = []
-    for docname, data in getattr(env, 'nb_metadata', {}).items():
-        exec_data = data.get('exec_data') or {}
-        if exec_data and not exec_data.get('succeeded', True) and docname in env.found_docs:
-            failed.append(docname)
-    return failed
+    return [docname for docname, data in getattr(env, 'nb_metadata', {}).items()
+            if (data.get('exec_data') or {}).get('succeeded') is False and docname in env.found_docs]
 
 
 class _LatinTerms(set):
