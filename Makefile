@@ -15,11 +15,10 @@ BOOK ?= .
 # 两者保存的输出都可能过时，所以随之清空，让每一页重新执行。
 HELPERS_STAMP := $(BOOK)/_build/.d2l_helpers-stamp
 
-# jupyter-book 在构建中止时还会打印它自己的 Python 回溯；原因已经在上面说清楚（完整记录在 reports/），
-# 所以 make book 只显示到回溯之前。
+# 构建中止时，Sphinx 已经说清了原因（完整记录在 reports/）；jupyter-book 随后抛出的异常不必再打印一遍回溯。
 book: setup $(HELPERS_STAMP)  ## 构建网站（只重新执行改动过的页面和上次失败的页面）
-	@set -o pipefail; PYTHONUNBUFFERED=1 $(VENV)/bin/jupyter-book build $(BOOK) -W --keep-going 2>&1 \
-	  | sed -u '/^Traceback (most recent call last):/,$$d' || { \
+	@$(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()' \
+	  build $(BOOK) -W --keep-going || { \
 	  echo; echo '构建失败：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/html/reports/。'; exit 1; }
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
 

@@ -19,6 +19,7 @@
 import os
 import re
 import subprocess
+import tempfile
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from fnmatch import fnmatch
@@ -28,6 +29,7 @@ import jupytext
 import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
+from jupyter_client import AsyncKernelManager
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import create_nb_reader
@@ -143,6 +145,16 @@ def _failure_summary(notebook, error):
     return where + what
 
 
+class _PageKernelManager(AsyncKernelManager):
+    """内核进程自己的 stdout/stderr（不是单元格的输出，单元格的输出走消息通道）写到 log_file，
+    而不是构建的终端：几个内核同时运行时，它们的日志会夹在构建输出中间。页面失败时这些日志附在报告后面。"""
+    log_file = None
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        kw['stdout'] = kw['stderr'] = self.log_file
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
 def _execute_ahead(app, env, docnames):
     nb_config = env.mystnb_config
     if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
@@ -177,11 +189,23 @@ def _execute_ahead(app, env, docnames):
             os.environ[name] = threads
 
     def run(notebook, path):
-        # ipykernel 7.4 起，每个内核启动时都往终端写一条关于本机 TCP 未加密的警告；构建只在本机通信，
-        # 让内核进程自己的日志只报错误（单元格的输出不受影响）。
-        return single_nb_execution(notebook, cwd=str(path.parent), timeout=nb_config.execution_timeout,
-                                   allow_errors=nb_config.execution_allow_errors,
-                                   extra_arguments=['--IPKernelApp.log_level=ERROR'])
+        with tempfile.TemporaryFile('w+', encoding='utf-8', errors='replace') as log:
+            manager = type('PageKernelManager', (_PageKernelManager,), {'log_file': log})
+            try:
+                # ipykernel 7.4 起，每个内核启动时都记一条关于本机 TCP 未加密的警告；内核日志只记错误。
+                result = single_nb_execution(
+                    notebook, cwd=str(path.parent), timeout=nb_config.execution_timeout,
+                    allow_errors=nb_config.execution_allow_errors, kernel_manager_class=manager,
+                    extra_arguments=['--IPKernelApp.log_level=ERROR'])
+                error, details = result.err, result.exc_string
+            except Exception as exc:  # 内核无法启动或中途退出
+                result, error, details = None, exc, ''.join(traceback.format_exception(exc))
+            if error is not None:
+                log.seek(0)
+                kernel_log = log.read().strip()
+                if kernel_log:
+                    details += '\n\n内核进程的日志：\n' + kernel_log + '\n'
+        return result, error, details
 
     failures = []  # (docname, 一行说明, 完整记录的路径)
     try:
@@ -191,11 +215,7 @@ def _execute_ahead(app, env, docnames):
             for future in as_completed(futures):
                 docname, path, reader, notebook = futures[future]
                 report = _report_path(app, docname)
-                try:
-                    result = future.result()
-                    error, details = result.err, result.exc_string
-                except Exception as exc:  # 内核无法启动或中途退出
-                    error, details = exc, ''.join(traceback.format_exception(exc))
+                result, error, details = future.result()
                 if error is None:
                     _store(cache, path, reader, notebook, result.time)
                     report.unlink(missing_ok=True)

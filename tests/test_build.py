@@ -65,15 +65,22 @@ def test_pages_run_in_parallel_with_a_share_of_the_cpus(tiny_book):
     assert code == 0 and 'Executed notebook' not in output and not (book / 'a.json').exists(), output
 
 
+# 内核进程自己往 stderr 写的日志（这里仿造一段 ZMQStream 回调的回溯）不是单元格的输出。
+KERNEL_NOISE = """import os
+os.write(2, b'Traceback (most recent call last):\\n  planted kernel log\\n')"""
+
+
 def test_a_failing_page_among_parallel_pages_is_named(tiny_book):
     book, write_page = tiny_book
     write_page(code_cell('print("fine")'), name='good')
-    write_page(code_cell("raise ValueError('planted failure')"), name='bad')
+    write_page(code_cell(KERNEL_NOISE), code_cell("raise ValueError('planted failure')"), name='bad')
     code, output = make_book(book)
     assert code != 0
-    assert 'chapters/bad' in output and 'reports' in output
-    logs = [log.name for log in (book / '_build' / 'html' / 'reports').rglob('*.log')]
-    assert logs and all('bad' in log for log in logs), logs
+    assert 'chapters/bad' in output and 'reports' in output, output
+    assert 'Traceback' not in output and 'planted kernel log' not in output, output
+    logs = list((book / '_build' / 'html' / 'reports').rglob('*.log'))
+    assert [log.name for log in logs] == ['bad.err.log']
+    assert 'planted kernel log' in logs[0].read_text(encoding='utf-8'), '内核日志应附在出错页面的报告里'
 
 
 # 读环境变量 PLANTED_FAILURE 的页面：设为 1 时第二个单元格出错，第三个单元格的输出就不会出现。
