@@ -120,17 +120,6 @@ def test_evaluation_turns_dropout_off(fashion):
     assert not net.training
 
 
-def test_train_ch3_says_which_promise_failed_and_by_how_much(fashion):
-    torch.manual_seed(0)
-    net = softmax_net()
-    updater = torch.optim.SGD(net.parameters(), lr=0.0)  # 学习率为 0：什么也学不到
-    with pytest.raises(AssertionError) as err:
-        d2l.train_ch3(net, fashion[0], fashion[1], nn.CrossEntropyLoss(reduction='none'), 1, updater)
-    message = str(err.value)
-    assert '训练损失' in message and '0.5' in message and '高出' in message
-    assert '训练精度' in message and '测试精度' in message
-
-
 def test_dataloader_workers_suit_the_machine(monkeypatch):
     cpus = len(os.sched_getaffinity(0))
     assert 0 <= d2l.get_dataloader_workers() <= min(4, cpus)
