@@ -14,8 +14,10 @@
    避免线程争抢。有页面执行失败（单元格出错、超时、内核退出）时，完整记录写到 reports/，构建随即中止
    （_config.yml 的 raise_on_error）：出错的页面不进缓存、不被发布，下次构建一定重新执行它。
    上次执行失败、输出不完整的页面，即使源文件没改也会重新读入（env-get-outdated）。
+   页面按上次的执行时间从长到短开始（_schedule），最长的页面不会最后才独自跑完。
 6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）。
 """
+import json
 import os
 import re
 import subprocess
@@ -155,11 +157,23 @@ class _PageKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
+def _schedule(pending, seconds):
+    """执行顺序：从没执行过的页面在前（保持原来的次序），其余按上次的执行时间从长到短。
+    这样最长的页面最先开始，不会在别的内核都空闲时才独自跑完。pending 的元素以 docname 开头。"""
+    return sorted(pending, key=lambda item: (item[0] in seconds, -seconds.get(item[0], 0.0)))
+
+
+def _seconds_file(cache_path):
+    # 每页上次的执行时间。放在执行缓存旁边而不是里面：d2l_helpers.py 改动时缓存会清空，时间仍然有用。
+    return Path(cache_path).parent / '.page-seconds.json'
+
+
 def _execute_ahead(app, env, docnames):
     nb_config = env.mystnb_config
     if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
         return
-    cache = get_cache(nb_config.execution_cache_path or '.jupyter_cache')
+    cache_path = nb_config.execution_cache_path or '.jupyter_cache'
+    cache = get_cache(cache_path)
     pending = []  # 缓存里没有结果、需要执行的页面：(docname, 路径, 读入器, 笔记本)
     for docname in docnames:
         path = Path(env.doc2path(docname))
@@ -179,6 +193,12 @@ def _execute_ahead(app, env, docnames):
                 _store(cache, path, reader, notebook, seconds=0.0)
     if not pending:
         return
+    seconds_file = _seconds_file(cache_path)
+    try:
+        seconds = json.loads(seconds_file.read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        seconds = {}
+    pending = _schedule(pending, seconds)
     workers = min(app.config.execution_workers or _cpu_count(), len(pending))
     logger.info(f'用 {workers} 个内核并行执行 {len(pending)} 个页面……' if workers > 1
                 else f'执行 {len(pending)} 个页面……')
@@ -218,6 +238,7 @@ def _execute_ahead(app, env, docnames):
                 result, error, details = future.result()
                 if error is None:
                     _store(cache, path, reader, notebook, result.time)
+                    seconds[docname] = round(result.time, 2)
                     report.unlink(missing_ok=True)
                     logger.info(f'Executed notebook in {result.time:.2f} seconds', location=docname)
                     continue
@@ -231,6 +252,8 @@ def _execute_ahead(app, env, docnames):
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
+        seconds_file.parent.mkdir(parents=True, exist_ok=True)
+        seconds_file.write_text(json.dumps(seconds, indent=0, sort_keys=True), encoding='utf-8')
     if failures and not nb_config.execution_allow_errors and nb_config.execution_raise_on_error:
         # 中止构建：出错的页面不会带着半截输出被发布；环境不保存，下次构建重新执行它们。
         raise PageExecutionError(

@@ -136,3 +136,23 @@ def test_a_page_published_from_a_failed_execution_is_executed_again(tiny_book):
     code, output = build(book)
     assert code == 0, output
     assert '最后一格的输出' in (book / '_build' / 'html' / 'chapters' / 'page.html').read_text(encoding='utf-8')
+
+
+def test_pages_start_longest_first_and_new_pages_before_all():
+    import sys
+    sys.path.insert(0, str(ROOT / '_ext'))
+    from course import _schedule
+    pending = [(name, None) for name in ('a', 'b', 'new1', 'c', 'new2', 'd')]
+    seconds = {'a': 3.0, 'b': 48.6, 'c': 9.6, 'd': 23.0, 'gone': 99.0}
+    order = [name for name, _ in _schedule(pending, seconds)]
+    assert order == ['new1', 'new2', 'b', 'd', 'c', 'a']
+
+
+def test_a_build_records_each_pages_execution_time(tiny_book):
+    book, write_page = tiny_book
+    write_page(code_cell('import time\ntime.sleep(1)'), name='slow')
+    write_page(code_cell('print(1)'), name='quick')
+    code, output = make_book(book)
+    assert code == 0, output
+    seconds = json.loads((book / '_build' / '.page-seconds.json').read_text())
+    assert set(seconds) == {'chapters/slow', 'chapters/quick'} and seconds['chapters/slow'] >= 1
