@@ -9,7 +9,7 @@ DEB_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium
 # 要构建的书所在的目录（测试会在临时副本上调用 make book BOOK=…）。
 BOOK ?= .
 
-.PHONY: book test test-portable setup venv system data lab serve clean bench
+.PHONY: book test test-portable setup venv system data lab serve clean bench format
 
 # 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，
 # 两者保存的输出都可能过时，所以随之清空，让每一页重新执行。
@@ -80,8 +80,14 @@ $(INSTALLED): requirements.txt pyproject.toml
 data: system venv $(INSTALLED)  ## 取得并校验 Fashion-MNIST，放进 data/FashionMNIST/raw/
 	@$(PY) -m d2l_helpers
 
+# 页面保持 jupytext（版本由 requirements.txt 决定）写出的样子：在 JupyterLab 里打开再保存，文件一字不变。
+# make test 检查这一点（tests/test_pages.py）；不符合时运行 make format。
+PAGES = $(shell grep -l '^jupytext:' intro.md chapters/*.md chapters/*/*.md 2>/dev/null)
+format: setup  ## 把页面写成 jupytext 保存时的样子
+	@$(VENV)/bin/jupytext --quiet --to md:myst $(PAGES)
+
 lab: setup  ## 在 JupyterLab 中打开课程（.md 页面以笔记本形式打开）
-	JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR)
+	JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 PORT ?= 8000
 serve:  ## 在 http://127.0.0.1:8000 上提供已构建的网站（端口被占用时用 make serve PORT=8001）
