@@ -15,7 +15,10 @@
    （_config.yml 的 raise_on_error）：出错的页面不进缓存、不被发布，下次构建一定重新执行它。
    上次执行失败、输出不完整的页面，即使源文件没改也会重新读入（env-get-outdated）。
    页面按上次的执行时间从长到短开始（_schedule），最长的页面不会最后才独自跑完。
-6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）。
+6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）；搜索结果的摘要只取正文
+   （static/search-excerpts.js）。
+7. 无障碍：主题的颜色模式和搜索按钮的可访问名称与可见内容一致（templates/components/），侧栏目录里
+   展开小节的 <summary> 有名称（_label_summaries）。
 """
 import json
 import os
@@ -28,6 +31,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import jupytext
+import markupsafe
 import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
@@ -269,6 +273,22 @@ def _outdated_failed_pages(app, env, added, changed, removed):
             if (data.get('exec_data') or {}).get('succeeded') is False and docname in env.found_docs]
 
 
+def _label_summaries(app, pagename, templatename, context, doctree):
+    # 侧栏目录中可展开的章节，展开按钮是一个只有图标的 <summary>，读屏软件读不出它是什么。
+    generate = context.get('generate_toctree_html')
+    if generate is None:
+        return
+
+    def with_labels(*args, **kwargs):
+        html = str(generate(*args, **kwargs))
+        html = re.sub(r'(<a [^>]*>(.*?)</a>\s*<details[^>]*>)<summary>',
+                      lambda m: m.group(1) + '<summary aria-label="展开或折叠“{}”的小节">'.format(
+                          re.sub(r'<[^>]+>', '', m.group(2)).strip().replace('"', '&quot;')),
+                      html, flags=re.S)
+        return markupsafe.Markup(html)
+    context['generate_toctree_html'] = with_labels
+
+
 class _LatinTerms(set):
     """Sphinx 7 的中文搜索把出现过的每个拉丁词都追加到一个列表（latin_terms）里，又对每个词在
     列表里查找，索引整本书要平方级的时间（约 10 秒）。换成集合（保留它用到的 extend），结果完全相同。"""
@@ -293,6 +313,11 @@ def setup(app):
     app.connect('env-before-read-docs', _execute_ahead)
     app.connect('builder-inited', _patch)
     app.connect('config-inited', _repository_button)
+    here = Path(__file__).parent
+    app.connect('config-inited', lambda app, config: config.templates_path.insert(0, str(here / 'templates')))
+    app.connect('config-inited', lambda app, config: config.html_static_path.append(str(here / 'static')))
+    app.add_js_file('search-excerpts.js')
+    app.connect('html-page-context', _label_summaries, priority=900)  # 在主题放好 generate_toctree_html 之后
     app.connect('html-page-context', _drop_thebe)
     app.connect('html-page-context', _offer_notebook, priority=400)  # 在主题生成下载菜单之前
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

@@ -128,3 +128,28 @@ def test_download_links_return_the_page_files(page, name):
     assert outputs, f'{notebook[0]} 里没有执行结果'
     assert page.request.get(source[0]).text().startswith('---\njupytext:')
 
+
+
+# axe-core（WCAG 2.1 A/AA 规则，外加实验性的 label-content-name-mismatch）：不允许严重（serious）和致命（critical）问题。
+AXE_OPTIONS = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'experimental']},
+               'resultTypes': ['violations']}
+
+
+@pytest.mark.parametrize('name', all_toc_files())
+def test_page_has_no_serious_accessibility_violations(page, name):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(page.site + f'{name}.html', wait_until='networkidle')
+    violations = Axe().run(page, options=AXE_OPTIONS).response['violations']
+    serious = [f"{v['id']}（{v['impact']}，{len(v['nodes'])} 处）：{v['nodes'][0]['html'][:120]}"
+               for v in violations if v['impact'] in ('serious', 'critical')]
+    assert not serious, f'{name} 的无障碍问题：\n' + '\n'.join(serious)
+
+
+def test_search_excerpts_show_prose_not_latex_or_menus(page):
+    page.goto(page.site + 'search.html?q=' + urllib.parse.quote('权重衰减'), wait_until='networkidle')
+    page.wait_for_selector('#search-results li p.context', timeout=15000)
+    excerpts = page.locator('#search-results li p.context').all_inner_texts()
+    assert excerpts and all(text.strip() for text in excerpts)
+    for text in excerpts:
+        assert '\\(' not in text and '\\lambda' not in text, text
+        assert '.ipynb' not in text and '.pdf' not in text and '.md' not in text, text
