@@ -11,20 +11,25 @@ BOOK ?= .
 
 .PHONY: book test test-portable setup venv system data lab serve clean bench format
 
-# 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，
-# 两者保存的输出都可能过时，所以随之清空，让每一页重新执行。
-HELPERS_STAMP := $(BOOK)/_build/.d2l_helpers-stamp
+# 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，两者保存的输出都可能过时。
+# 所以缓存目录里记下它是用哪一版 d2l_helpers.py（内容的 SHA-256）执行的：对不上就清空，让每一页重新执行。
+# 记录在缓存目录之内，CI 恢复的缓存带着它，全新的检出拿到同一版的缓存时什么都不用执行。
+CACHE_DIR := $(BOOK)/_build/.jupyter_cache
+HELPERS_HASH = $$(sha256sum d2l_helpers.py | cut -d' ' -f1)
+define check_helpers_hash
+	@if [ -d $(CACHE_DIR) ] && [ "$$(cat $(CACHE_DIR)/d2l_helpers.sha256 2>/dev/null)" != "$(HELPERS_HASH)" ]; then \
+	  echo "d2l_helpers.py 与执行缓存不是同一版：清空缓存，每一页重新执行。"; \
+	  rm -rf $(CACHE_DIR) $(BOOK)/_build/.doctrees; fi
+	@mkdir -p $(CACHE_DIR) && echo "$(HELPERS_HASH)" > $(CACHE_DIR)/d2l_helpers.sha256
+endef
 
 # 构建中止时，Sphinx 已经说清了原因（完整记录在 reports/）；jupyter-book 随后抛出的异常不必再打印一遍回溯。
-book: setup $(HELPERS_STAMP)  ## 构建网站（只重新执行改动过的页面和上次失败的页面）
+book: setup  ## 构建网站（只重新执行改动过的页面和上次失败的页面）
+	$(check_helpers_hash)
 	@$(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()' \
 	  build $(BOOK) -W --keep-going || { \
 	  echo; echo '构建失败：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/html/reports/。'; exit 1; }
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
-
-$(HELPERS_STAMP): d2l_helpers.py
-	rm -rf $(BOOK)/_build/.jupyter_cache $(BOOK)/_build/.doctrees
-	mkdir -p $(dir $@) && touch $@
 
 test: setup  ## 单元测试、执行每一页（nbval）、构建网站并检查
 	$(PY) -m pytest tests -m 'not site'

@@ -4,6 +4,7 @@
 所以断网或 CDN 被挡时读者看到的，就是这里看到的。
 """
 import functools
+import os
 import http.server
 import shutil
 import threading
@@ -47,7 +48,7 @@ def site():
 @pytest.fixture(scope='module')
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip('没有 Chromium：以 root 运行 make system 安装 Debian 的 chromium 包后即可运行浏览器测试')
+        (pytest.fail if os.environ.get('CI') else pytest.skip)('没有 Chromium：以 root 运行 make system 安装 Debian 的 chromium 包后即可运行浏览器测试')
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -1,6 +1,7 @@
 """严格构建：单元格出错或写 stderr 时 make book 失败，并指出是哪一页；页面并行执行。"""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -59,8 +60,9 @@ def test_pages_run_in_parallel_with_a_share_of_the_cpus(tiny_book):
     a, b = (json.loads((book / f'{name}.json').read_text()) for name in ('a', 'b'))
     assert a['start'] < b['end'] and b['start'] < a['end'], '两页的执行时间应当重叠'
     assert a['threads'] == b['threads'] == str(max(1, cpus // min(cpus, 2)))
-    # 并行执行的结果进了缓存：再构建一次，两页都不再执行
+    # 并行执行的结果进了缓存：删掉 Sphinx 的环境（否则根本不会重读页面）再构建一次，两页都不再执行
     (book / 'a.json').unlink()
+    shutil.rmtree(book / '_build' / '.doctrees')
     code, output = make_book(book)
     assert code == 0 and 'Executed notebook' not in output and not (book / 'a.json').exists(), output
 
@@ -156,3 +158,21 @@ def test_a_build_records_each_pages_execution_time(tiny_book):
     assert code == 0, output
     seconds = json.loads((book / '_build' / '.page-seconds.json').read_text())
     assert set(seconds) == {'chapters/slow', 'chapters/quick'} and seconds['chapters/slow'] >= 1
+
+
+def test_a_restored_cache_is_used_and_a_stale_one_cleared(tiny_book):
+    """CI 只恢复 _build/.jupyter_cache：同一版 d2l_helpers.py 的缓存照用，别的版本的缓存清空重来。"""
+    import shutil
+    book, write_page = tiny_book
+    write_page(code_cell('print("ran")'))
+    code, output = make_book(book)
+    assert code == 0 and 'Executed notebook' in output, output
+    for item in (book / '_build').iterdir():  # 全新的检出：只剩恢复出来的执行缓存
+        if item.name != '.jupyter_cache':
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    code, output = make_book(book)
+    assert code == 0 and 'Executed notebook' not in output, output
+    (book / '_build' / '.jupyter_cache' / 'd2l_helpers.sha256').write_text('another version\n')
+    (book / '_build' / '.doctrees').exists() and shutil.rmtree(book / '_build' / '.doctrees')
+    code, output = make_book(book)
+    assert code == 0 and '清空缓存' in output and 'Executed notebook' in output, output
