@@ -155,10 +155,13 @@ class _PageKernelManager(AsyncKernelManager):
     """内核进程自己的 stdout/stderr（不是单元格的输出，单元格的输出走消息通道）写到 log_file，
     而不是构建的终端：几个内核同时运行时，它们的日志会夹在构建输出中间。页面失败时这些日志附在报告后面。"""
     log_file = None
+    running = set()  # 已启动的内核进程：构建被中断（Ctrl-C）时逐个结束，不留在后台
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         kw['stdout'] = kw['stderr'] = self.log_file
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+        result = await super()._async_launch_kernel(kernel_cmd, **kw)
+        _PageKernelManager.running.add(self.provisioner.process)
+        return result
 
 
 def _schedule(pending, seconds):
@@ -232,10 +235,11 @@ def _execute_ahead(app, env, docnames):
         return result, error, details
 
     failures = []  # (docname, 一行说明, 完整记录的路径)
+    pool = ThreadPoolExecutor(workers)
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            futures = {pool.submit(run, notebook, path): (docname, path, reader, notebook)
-                       for docname, path, reader, notebook in pending}
+        futures = {pool.submit(run, notebook, path): (docname, path, reader, notebook)
+                   for docname, path, reader, notebook in pending}
+        try:
             for future in as_completed(futures):
                 docname, path, reader, notebook = futures[future]
                 report = _report_path(app, docname)
@@ -252,7 +256,15 @@ def _execute_ahead(app, env, docnames):
                 summary = _failure_summary(notebook, error)
                 failures.append((docname, summary, report))
                 logger.error(f'执行失败：{summary}（完整记录：{report}）', location=docname)
+        except KeyboardInterrupt:
+            # Ctrl-C：排队的页面不再开始，正在运行的内核直接结束（它们在自己的会话里，收不到终端的 Ctrl-C），
+            # 工作线程随即因内核退出而返回。
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(_PageKernelManager.running):
+                process.kill()
+            raise
     finally:
+        pool.shutdown(wait=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -176,3 +176,60 @@ def test_a_restored_cache_is_used_and_a_stale_one_cleared(tiny_book):
     (book / '_build' / '.doctrees').exists() and shutil.rmtree(book / '_build' / '.doctrees')
     code, output = make_book(book)
     assert code == 0 and '清空缓存' in output and 'Executed notebook' in output, output
+
+
+@pytest.mark.parametrize('cell, reason', [
+    ('import os\nos._exit(1)', 'DeadKernelError'),        # 内核进程自己退出
+    ('import time\ntime.sleep(120)', 'Timeout'),           # 单元格超过 timeout
+])
+def test_a_dying_or_hanging_page_fails_the_build_once_and_the_others_are_built(tiny_book, cell, reason):
+    import time
+    book, write_page = tiny_book
+    config = book / '_config.yml'
+    config.write_text(config.read_text(encoding='utf-8').replace('timeout: 900', 'timeout: 5'), encoding='utf-8')
+    write_page(code_cell('print("fine")'), name='good')
+    write_page(code_cell(cell), name='bad')
+    start = time.monotonic()
+    code, output = make_book(book)
+    assert code != 0 and time.monotonic() - start < 100, output  # 超时只等一次（5 秒），不会等两次
+    assert output.count('chapters/bad') >= 1 and reason in output, output
+    assert 'Traceback' not in output, output
+    assert [log.name for log in (book / '_build' / 'html' / 'reports').rglob('*.log')] == ['bad.err.log']
+    seconds = json.loads((book / '_build' / '.page-seconds.json').read_text())
+    assert list(seconds) == ['chapters/good'], '好的页面照样执行并进了缓存'
+
+
+def kernels_running_in(book):
+    """在 book 目录下运行的内核进程（内核的工作目录是页面所在的目录）。"""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            cmdline = open(f'/proc/{pid}/cmdline', 'rb').read().decode(errors='replace')
+            cwd = os.readlink(f'/proc/{pid}/cwd')
+        except OSError:
+            continue
+        if 'ipykernel' in cmdline and cwd.startswith(str(book)):
+            found.append(pid)
+    return found
+
+
+def test_ctrl_c_stops_the_build_within_seconds_and_leaves_no_kernel(tiny_book):
+    import signal
+    import time
+    book, write_page = tiny_book
+    for name in ('a', 'b', 'c'):
+        write_page(code_cell('import time\ntime.sleep(120)'), name=name)
+    build = subprocess.Popen(['make', '--no-print-directory', '-C', str(ROOT), 'book', f'BOOK={book}'],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not kernels_running_in(book) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert kernels_running_in(book), '内核应当已经启动'
+    time.sleep(2)
+    os.killpg(build.pid, signal.SIGINT)  # 终端里按 Ctrl-C 时，前台进程组收到 SIGINT
+    start = time.monotonic()
+    output, _ = build.communicate(timeout=60)
+    assert time.monotonic() - start < 15, output
+    assert build.returncode != 0
+    time.sleep(1)
+    assert not kernels_running_in(book), '中断后不应留下内核进程'
