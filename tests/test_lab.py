@@ -25,11 +25,14 @@ def lab():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     workspaces = tempfile.mkdtemp()
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(ROOT / '.jupyter')}
+    # make lab 的设置的一份副本：JupyterLab 运行时会往设置目录里写文件，测试不应改动仓库
+    config = os.path.join(workspaces, 'config')
+    shutil.copytree(ROOT / '.jupyter', config)
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': config}
     server = subprocess.Popen(
         [str(ROOT / '.venv' / 'bin' / 'jupyter'), 'lab', '--no-browser', '--allow-root', f'--port={port}',
          '--ServerApp.ip=127.0.0.1', '--IdentityProvider.token=course', f'--notebook-dir={ROOT}',
-         f'--LabApp.workspaces_dir={workspaces}'],
+         f'--LabApp.workspaces_dir={os.path.join(workspaces, "workspaces")}'],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(120):
