@@ -1,0 +1,33 @@
+"""页面自成一体：读者看到的内容里不提课程素材（学习笔记）。"""
+import re
+
+from conftest import ROOT
+
+# “笔记本电脑”（laptop）可以出现；“笔记”本身不行。
+NOTES = re.compile(r'笔记(?!本)')
+
+
+def test_no_page_mentions_the_notes():
+    pages = sorted((ROOT / 'chapters').rglob('*.md')) + [ROOT / 'intro.md']
+    hits = [f'{page.relative_to(ROOT)}:{number}: {line.strip()[:80]}'
+            for page in pages if '_build' not in page.parts
+            for number, line in enumerate(page.read_text(encoding='utf-8').splitlines(), 1)
+            if NOTES.search(line)]
+    assert not hits, '页面不应提到笔记（改写成页面自己的说法，见 issue 12）：\n' + '\n'.join(hits)
+
+
+def test_saving_a_page_in_jupyterlab_changes_nothing(tmp_path):
+    """JupyterLab 通过 jupytext 的内容管理器读写 .md 页面；打开后原样保存，文件应当一字不变。"""
+    from jupytext import TextFileContentsManager
+    pages = [page for page in sorted((ROOT / 'chapters').rglob('*.md')) + [ROOT / 'intro.md']
+             if '_build' not in page.parts and page.read_text(encoding='utf-8').startswith('---\njupytext:')]
+    manager = TextFileContentsManager(root_dir=str(tmp_path))
+    changed = []
+    for page in pages:
+        text = page.read_text(encoding='utf-8')
+        (tmp_path / 'page.md').write_text(text, encoding='utf-8')
+        manager.save(manager.get('page.md'), 'page.md')
+        if (tmp_path / 'page.md').read_text(encoding='utf-8') != text:
+            changed.append(str(page.relative_to(ROOT)))
+    assert len(pages) >= 24
+    assert not changed, '这些页面在 JupyterLab 中保存后会改变，运行 make format：\n' + '\n'.join(changed)
