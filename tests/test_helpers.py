@@ -153,7 +153,7 @@ def test_synthetic_data_follows_the_linear_model():
 
 
 def test_aliases_are_the_torch_functions():
-    assert d2l.normal is torch.normal and d2l.matmul is torch.matmul and d2l.reshape is torch.reshape
+    assert d2l.normal is torch.normal and d2l.matmul is torch.matmul  # 其余别名见 test_d2l_contract.py
     assert d2l.try_gpu().type in ('cpu', 'cuda')
 
 
