@@ -32,7 +32,9 @@ def lab():
     server = subprocess.Popen(
         [str(ROOT / '.venv' / 'bin' / 'jupyter'), 'lab', '--no-browser', '--allow-root', f'--port={port}',
          '--ServerApp.ip=127.0.0.1', '--IdentityProvider.token=course', f'--notebook-dir={ROOT}',
-         f'--LabApp.workspaces_dir={os.path.join(workspaces, "workspaces")}'],
+         f'--LabApp.workspaces_dir={os.path.join(workspaces, "workspaces")}',
+         # 打开页面时 JupyterLab 会存一个检查点；放到临时目录里，不在仓库里留下 .ipynb_checkpoints
+         f'--FileCheckpoints.root_dir={workspaces}', f'--AsyncFileCheckpoints.root_dir={workspaces}'],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(120):

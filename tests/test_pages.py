@@ -10,7 +10,7 @@ NOTES = re.compile(r'笔记(?!本)')
 def test_no_page_mentions_the_notes():
     pages = sorted((ROOT / 'chapters').rglob('*.md')) + [ROOT / 'intro.md']
     hits = [f'{page.relative_to(ROOT)}:{number}: {line.strip()[:80]}'
-            for page in pages if '_build' not in page.parts
+            for page in pages if not {'_build', '.ipynb_checkpoints'} & set(page.parts)
             for number, line in enumerate(page.read_text(encoding='utf-8').splitlines(), 1)
             if NOTES.search(line)]
     assert not hits, '页面不应提到笔记（改写成页面自己的说法，见 issue 12）：\n' + '\n'.join(hits)
@@ -20,7 +20,7 @@ def test_saving_a_page_in_jupyterlab_changes_nothing(tmp_path):
     """JupyterLab 通过 jupytext 的内容管理器读写 .md 页面；打开后原样保存，文件应当一字不变。"""
     from jupytext import TextFileContentsManager
     pages = [page for page in sorted((ROOT / 'chapters').rglob('*.md')) + [ROOT / 'intro.md']
-             if '_build' not in page.parts and page.read_text(encoding='utf-8').startswith('---\njupytext:')]
+             if not {'_build', '.ipynb_checkpoints'} & set(page.parts) and page.read_text(encoding='utf-8').startswith('---\njupytext:')]
     manager = TextFileContentsManager(root_dir=str(tmp_path))
     changed = []
     for page in pages:
