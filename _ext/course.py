@@ -18,7 +18,7 @@
 6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）；搜索结果的摘要只取正文
    （static/search-excerpts.js）。
 7. 无障碍：主题的颜色模式和搜索按钮的可访问名称与可见内容一致（templates/components/），侧栏目录里
-   展开小节的 <summary> 有名称（_label_summaries）。
+   展开小节的 <summary> 有名称（_label_summaries），折叠代码的按钮名称就是它显示的文字（_name_code_toggles）。
 """
 import json
 import os
@@ -285,6 +285,15 @@ def _outdated_failed_pages(app, env, added, changed, removed):
             if (data.get('exec_data') or {}).get('succeeded') is False and docname in env.found_docs]
 
 
+def _name_code_toggles(app, pagename, templatename, context, doctree):
+    # MyST-NB 给折叠代码的 <summary> 加了英文的 aria-label（“Toggle hidden content”），与它显示的“显示代码”
+    # 不一致；去掉它，名称就取自可见文字。
+    # 代码块 <pre> 放不下时横向滚动；tabindex 让只用键盘的读者也能聚焦它、滚动它。
+    if 'body' in context:
+        body = context['body'].replace(' aria-label="Toggle hidden content"', '')
+        context['body'] = re.sub(r'<pre(?=[ >])(?![^>]*tabindex)', '<pre tabindex="0"', body)
+
+
 def _label_summaries(app, pagename, templatename, context, doctree):
     # 侧栏目录中可展开的章节，展开按钮是一个只有图标的 <summary>，读屏软件读不出它是什么。
     generate = context.get('generate_toctree_html')
@@ -329,7 +338,8 @@ def setup(app):
     app.connect('config-inited', lambda app, config: config.templates_path.insert(0, str(here / 'templates')))
     app.connect('config-inited', lambda app, config: config.html_static_path.append(str(here / 'static')))
     app.add_js_file('search-excerpts.js')
-    app.connect('html-page-context', _label_summaries, priority=900)  # 在主题放好 generate_toctree_html 之后
+    app.connect('html-page-context', _label_summaries, priority=900)
+    app.connect('html-page-context', _name_code_toggles)  # 在主题放好 generate_toctree_html 之后
     app.connect('html-page-context', _drop_thebe)
     app.connect('html-page-context', _offer_notebook, priority=400)  # 在主题生成下载菜单之前
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
