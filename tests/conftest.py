@@ -42,3 +42,12 @@ def tiny_book(tmp_path):
         toc = ''.join(f'  - file: chapters/{page}\n' for page in pages)
         (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nchapters:\n' + toc)
     return book, write_page
+
+
+def run_in_kernel(*cells, timeout=300):
+    """在一个全新的内核里依次执行这些代码单元，返回执行后的 notebook。"""
+    import nbclient
+    import nbformat
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    nbclient.NotebookClient(notebook, timeout=timeout, kernel_name='python3').execute()
+    return notebook

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import d2l_helpers as d2l
-from conftest import ROOT
+from conftest import ROOT, run_in_kernel
 
 # d2l 0.17 中第 2–4 章用到的函数和类，以及它们的签名（位置参数和默认值）。
 # 写下来而不是从 d2l 包读取：它装不上今天的 PyTorch。本模块可以在末尾多加带默认值的关键字参数。
@@ -203,8 +203,6 @@ def test_book_style_code_runs_unchanged_in_a_plain_script():
 
 
 def test_a_poor_learner_run_returns_its_metrics_in_a_kernel():
-    import nbclient
-    import nbformat
     cell = ('import torch\nfrom torch import nn\nimport d2l_helpers as d2l\n'
             'train_iter, test_iter = d2l.load_data_fashion_mnist(256)\n'
             'net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n'
@@ -212,8 +210,7 @@ def test_a_poor_learner_run_returns_its_metrics_in_a_kernel():
             'metrics = d2l.train_ch3(net, train_iter, test_iter, loss, 1, '
             'torch.optim.SGD(net.parameters(), lr=0.001))\n'
             'print(len(metrics), metrics[0] > 0.5)')
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name='python3').execute()
+    notebook = run_in_kernel(cell)
     outputs = notebook.cells[0].outputs
     assert sorted(o.output_type for o in outputs) == ['display_data', 'stream'], outputs  # 一张图，一行结果
     assert [o.text for o in outputs if o.output_type == 'stream'] == ['3 True\n']

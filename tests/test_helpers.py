@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import d2l_helpers as d2l
-from conftest import ROOT
+from conftest import ROOT, run_in_kernel
 
 
 @pytest.fixture(scope='module')
@@ -169,14 +169,11 @@ def test_chinese_text_in_figures_has_no_missing_glyphs():
 
 def test_animator_in_jupyter_leaves_one_final_figure():
     """训练单元格的输出里只有一张图，而且是画完所有点之后的那张。"""
-    import nbclient
-    import nbformat
     cell = ('import d2l_helpers as d2l\n'
             'a = d2l.Animator(xlabel="epoch", fmts=("o",), redraw_every=0.5)\n'
             'for i in range(30):\n'
             '    a.add(i, i * i)\n')
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name='python3').execute()
+    notebook = run_in_kernel(cell, timeout=120)
     outputs = notebook.cells[0].outputs
     assert [o.output_type for o in outputs] == ['display_data'], outputs
     svg = outputs[0].data['image/svg+xml']
@@ -187,8 +184,6 @@ def test_animator_in_jupyter_leaves_one_final_figure():
 @pytest.mark.parametrize('live, draws', [('1', 5), ('0', 1)])
 def test_animator_redraws_live_only_when_someone_watches(monkeypatch, live, draws):
     """JupyterLab 里每次 add 都可以刷新；D2L_LIVE_PLOTS=0（构建、nbval）时只在单元格结束时画一次。"""
-    import nbclient
-    import nbformat
     monkeypatch.setenv('D2L_LIVE_PLOTS', live)
     cells = ['import time\nimport d2l_helpers as d2l\n'
              'draws = []\n'
@@ -199,8 +194,7 @@ def test_animator_redraws_live_only_when_someone_watches(monkeypatch, live, draw
              '    a.add(i, i)\n'
              '    time.sleep(0.05)\n',
              'print(len(draws))']
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name='python3').execute()
+    notebook = run_in_kernel(*cells, timeout=120)
     assert notebook.cells[1].outputs[0].text.strip() == str(draws)
     assert [o.output_type for o in notebook.cells[0].outputs] == ['display_data']
 
