@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from test_site import HTML, all_toc_files
+from test_site import HTML, ROOT, all_toc_files
 
 pytestmark = pytest.mark.site
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
@@ -125,8 +125,11 @@ def test_download_links_return_the_page_files(page, name):
         response = page.request.get(url)
         assert response.ok, f'{url} 返回 {response.status}'
     executed = page.request.get(notebook[0]).json()
-    outputs = [o for cell in executed['cells'] if cell['cell_type'] == 'code' for o in cell.get('outputs', [])]
-    assert outputs, f'{notebook[0]} 里没有执行结果'
+    code = [cell for cell in executed['cells'] if cell['cell_type'] == 'code']
+    # 没有代码单元的页面（术语表）下载下来也不该凭空多出代码；有代码的页面必须带着执行结果。
+    assert bool(code) == ('```{code-cell}' in (ROOT / f'{name}.md').read_text(encoding='utf-8'))
+    if code:
+        assert [o for cell in code for o in cell.get('outputs', [])], f'{notebook[0]} 里没有执行结果'
     assert page.request.get(source[0]).text().startswith('---\njupytext:')
 
 
