@@ -6,10 +6,14 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # 本书需要的 Debian 软件包：Fashion-MNIST 数据、中文字体、站点测试用的浏览器。
 DEB_PACKAGES := dataset-fashion-mnist fonts-noto-cjk chromium
+# 只有 PDF（make pdf 和 make test 里那本小书的 PDF）才需要的：XeLaTeX、中文宏包、latexmk、xindy（索引）、
+# Sphinx 默认的西文字体、把 SVG 图转成 PDF 矢量图的 rsvg-convert，以及测试用的 pdftotext/pdffonts。
+TEX_PACKAGES := texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-fonts-recommended latexmk xindy \
+  fonts-freefont-otf librsvg2-bin poppler-utils
 # 要构建的书所在的目录（测试会在临时副本上调用 make book BOOK=…）。
 BOOK ?= .
 
-.PHONY: book test test-portable setup venv system data lab serve clean bench format
+.PHONY: book pdf test test-pdf test-portable setup venv system tex data lab serve clean bench format
 
 # 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，两者保存的输出都可能过时。
 # 所以缓存目录里记下它是用哪一版 d2l_helpers.py（内容的 SHA-256）执行的：对不上就清空，让每一页重新执行。
@@ -31,8 +35,21 @@ book: setup  ## 构建网站（只重新执行改动过的页面和上次失败�
 	  echo; echo '构建失败：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/html/reports/。'; exit 1; }
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
 
-test: setup  ## 单元测试、执行每一页（nbval）、构建网站并检查
-	$(PY) -m pytest tests -m 'not site'
+# PDF 与网站用同一个执行缓存，不会再执行一遍页面。最后重新构建网站（没改的页面不再执行），
+# 让每页的下载菜单和首页链到刚生成的 PDF。
+pdf: setup tex  ## 生成整本课程的 PDF：_build/pdf/d2l-course.pdf（需要 TeX，以 root 运行时自动安装）
+	$(check_helpers_hash)
+	@$(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()' \
+	  build $(BOOK) --builder latex -W --keep-going || { \
+	  echo; echo 'LaTeX 源文件没有生成：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/latex/reports/。'; exit 1; }
+	@$(PY) _ext/pdf.py $(BOOK)
+	@$(MAKE) --no-print-directory book BOOK=$(BOOK)
+
+test-pdf: pdf  ## 生成整本 PDF 并检查（章节、图、字体、交叉引用；不属于 make test，CI 另外运行）
+	$(PY) -m pytest tests -m pdf
+
+test: setup tex  ## 单元测试、执行每一页（nbval）、构建网站并检查
+	$(PY) -m pytest tests -m 'not site and not pdf'
 	$(PY) -m pytest -n auto --dist loadfile --nbval chapters
 	$(MAKE) book
 	$(PY) -m pytest tests -m site
@@ -75,6 +92,17 @@ system:  ## 以 root 运行且有 apt 时安装缺少的 Debian 包，否则说�
 	else \
 	  echo "提示：缺少 Debian 包 $$missing。有 root 权限时运行 sudo make system；"; \
 	  echo "      或自备数据（见 data/README.md）、中文字体和 Chromium（缺少时站点浏览器测试会跳过）。"; \
+	fi
+
+tex:  ## 以 root 运行且有 apt 时安装排 PDF 所需的 Debian 包，否则说明需要什么
+	@missing=$$(for p in $(TEX_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "安装排 PDF 用的 Debian 包：$$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+	    || echo "警告：apt-get 没能安装 $$missing。"; \
+	else \
+	  echo "提示：排 PDF 需要 Debian 包 $$missing（sudo make tex 或 sudo apt-get install --no-install-recommends $$missing）。"; \
 	fi
 
 $(INSTALLED): requirements.txt pyproject.toml

@@ -23,6 +23,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import traceback
@@ -39,6 +40,7 @@ from jupyter_client import AsyncKernelManager
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import create_nb_reader
+from sphinx import addnodes
 from sphinx.errors import SphinxError
 from sphinx.search import languages as search_languages
 from sphinx.search import zh as sphinx_zh
@@ -77,6 +79,25 @@ def _patch(app):
     TocTreeCollectorWithStyles.assign_section_numbers = assign_with_offset
 
 
+def _pdf_chapter_numbers(app, doctree, docname):
+    """PDF 的章号与网站相同：首页的各节和附录不编号，课程各章用网站上的章号（2、3、4）。
+
+    LaTeX 构建器把整本书拼成一棵树（每页以 start_of_file 开头）；在每章开头插入一行 LaTeX，
+    切换编号（\\courseunnumbered、\\coursechapter 定义在 _config.yml 的 latex_elements 里）。
+    """
+    if app.builder.name != 'latex' or docname != app.config.root_doc:
+        return
+    env = app.env
+    chapters = env.toctree_includes.get(app.config.root_doc, [])
+    doctree.insert(0, nodes.raw('', r'\courseunnumbered', format='latex'))
+    for start in doctree.findall(addnodes.start_of_file):
+        if start['docname'] not in chapters:
+            continue
+        number = env.toc_secnumbers.get(start['docname'], {}).get('')
+        command = rf'\coursechapter{{{number[0] - 1}}}' if number else r'\courseunnumbered'
+        start.insert(0, nodes.raw('', command, format='latex'))
+
+
 def _drop_thebe(app, pagename, templatename, context, doctree):
     context['script_files'] = [
         js for js in context.get('script_files', [])
@@ -100,6 +121,47 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     context['ipynb_source'] = f'{pagename}.ipynb'
+
+
+def _book_pdf(app):
+    """make pdf 生成的整本 PDF（没有生成过时为 None）。"""
+    if app.builder.format != 'html':
+        return None
+    pdfs = sorted((Path(app.srcdir) / '_build' / 'pdf').glob('*.pdf'))
+    return pdfs[0] if pdfs else None
+
+
+def _offer_pdf(app, pagename, templatename, context, doctree):
+    # 生成过 PDF 时，每页的下载菜单里加一项“全书 PDF”，首页的占位符换成下载链接。
+    pdf = _book_pdf(app)
+    if pdf is None:
+        return
+    url = context['pathto'](pdf.name, 1)
+    for group in context.get('header_buttons', []):
+        if group.get('label') == 'download-buttons':
+            group['buttons'].append({'type': 'link', 'url': url, 'text': '全书 PDF', 'icon': 'fas fa-book',
+                                     'tooltip': '下载整本课程的 PDF', 'label': 'download-book-pdf-button'})
+    if pagename == app.config.root_doc and 'body' in context:
+        link = f'：<a class="reference external" href="{url}">下载 {pdf.name}</a>'
+        context['body'] = context['body'].replace('<span id="course-pdf"></span>', link)
+
+
+def _copy_pdf(app, exception):
+    pdf = _book_pdf(app)
+    if exception is None and pdf is not None:
+        shutil.copyfile(pdf, Path(app.outdir) / pdf.name)
+
+
+def _rewrite_pages_for_new_pdf(app, env):
+    # 页面没改时 Sphinx 不重写 HTML；PDF 新生成（或删除）后，所有页面的下载菜单都要跟着变。
+    if app.builder.format != 'html':
+        return []
+    pdf = _book_pdf(app)
+    stamp = f'{pdf.name}:{pdf.stat().st_mtime_ns}' if pdf else ''
+    if getattr(env, 'course_pdf_stamp', '') == stamp:
+        return []
+    env.course_pdf_stamp = stamp
+    return list(env.found_docs)
 
 
 def _repository_button(app, config):
@@ -341,5 +403,9 @@ def setup(app):
     app.connect('html-page-context', _label_summaries, priority=900)
     app.connect('html-page-context', _name_code_toggles)  # 在主题放好 generate_toctree_html 之后
     app.connect('html-page-context', _drop_thebe)
+    app.connect('doctree-resolved', _pdf_chapter_numbers)
+    app.connect('html-page-context', _offer_pdf, priority=502)  # 在主题生成下载菜单之后
+    app.connect('env-get-updated', _rewrite_pages_for_new_pdf)
+    app.connect('build-finished', _copy_pdf)
     app.connect('html-page-context', _offer_notebook, priority=400)  # 在主题生成下载菜单之前
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
