@@ -47,6 +47,8 @@ from sphinx.search import zh as sphinx_zh
 from sphinx.util import logging
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
 
+from notebook_download import downloadable
+
 logger = logging.getLogger(__name__)
 
 
@@ -119,7 +121,7 @@ def _offer_notebook(app, pagename, templatename, context, doctree):
         return
     target = Path(app.outdir) / '_sources' / f'{pagename}.ipynb'
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
+    nbformat.write(downloadable(app, pagename, notebook), target)
     context['ipynb_source'] = f'{pagename}.ipynb'
 
 

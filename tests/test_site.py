@@ -1,6 +1,7 @@
 """已构建的网站（_build/html）：每页都在，读者看不到错误输出，内部链接都能打开。"""
 import html.parser
 import pathlib
+import re
 import subprocess
 import urllib.parse
 
@@ -96,3 +97,23 @@ def test_unchanged_rebuild_executes_nothing():
     # 并行执行时打印“执行 N 个页面”和 “Executed notebook”；MyST-NB 自己执行时打印 “Executing”。
     for sign in ('Executing', 'Executed notebook', '个页面'):
         assert sign not in output, '第二次构建不应重新执行任何页面：\n' + output
+
+
+MYST_MARKUP = re.compile(r'\{[a-z:]+\}`|^:::|^```\{|^\([\w.-]+\)=|\$\$[ \t]*\(', re.M)
+
+
+@pytest.mark.parametrize('name', [n for n in all_toc_files() if n.startswith('chapters/')])
+def test_downloaded_notebook_reads_like_a_notebook(name):
+    import nbformat
+    import jupytext
+    downloaded = nbformat.read(HTML / '_sources' / f'{name}.ipynb', as_version=4)
+    source = jupytext.read(ROOT / f'{name}.md')
+    shown = [c for c in source.cells if 'remove-cell' not in c.metadata.get('tags', [])]
+    # 开头是说明和安装单元，其后是网站上看得到的单元格，一个不多、一个不少
+    assert downloaded.cells[0].cell_type == 'markdown' and 'd2l_helpers' in downloaded.cells[0].source
+    assert 'import d2l_helpers' in downloaded.cells[1].source
+    assert [c.cell_type for c in downloaded.cells[2:]] == [c.cell_type for c in shown]
+    assert [c.source for c in downloaded.cells[2:] if c.cell_type == 'code'] == \
+        [c.source for c in shown if c.cell_type == 'code']
+    raw = [c.source[:200] for c in downloaded.cells if c.cell_type == 'markdown' and MYST_MARKUP.search(c.source)]
+    assert not raw, raw
