@@ -28,8 +28,7 @@ import subprocess
 import tempfile
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from fnmatch import fnmatch
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jupytext
 import markupsafe
@@ -239,27 +238,46 @@ def _seconds_file(cache_path):
     return Path(cache_path).parent / '.page-seconds.json'
 
 
+def _page_config(nb_config, notebook):
+    """这一页的执行配置，与 MyST-NB 读页面时的做法相同（myst_nb.sphinx_.Parser.parse）：
+    先按 nb_kernel_rgx_aliases 换内核名（就地改 notebook，缓存的哈希也就与 MyST-NB 的一致），
+    再用页面元数据里的 mystnb 项覆盖全书的配置。覆盖不合法时返回 None，交给 MyST-NB 报告。"""
+    kernelspec = notebook.metadata.get('kernelspec', {})
+    for pattern, alias in nb_config.kernel_rgx_aliases.items():
+        if kernelspec.get('name') is not None and re.fullmatch(pattern, kernelspec['name']):
+            kernelspec['name'] = alias
+            break
+    overrides = dict(notebook.metadata.get(nb_config.metadata_key, {}))
+    overrides.pop('output_folder', None)
+    try:
+        return nb_config.copy(**overrides)
+    except Exception:
+        return None
+
+
 def _execute_ahead(app, env, docnames):
     nb_config = env.mystnb_config
     if nb_config.execution_mode != 'cache' or nb_config.execution_in_temp:
         return
     cache_path = nb_config.execution_cache_path or '.jupyter_cache'
     cache = get_cache(cache_path)
-    pending = []  # 缓存里没有结果、需要执行的页面：(docname, 路径, 读入器, 笔记本)
+    pending = []  # 缓存里没有结果、需要执行的页面：(docname, 路径, 读入器, 笔记本, 这一页的配置)
     for docname in docnames:
         path = Path(env.doc2path(docname))
-        if any(fnmatch(str(path), pattern) for pattern in nb_config.execution_excludepatterns):
-            continue
         text = path.read_text(encoding='utf-8')
         reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
         if reader is None:
             continue
         notebook = reader.read(text)
+        page_config = _page_config(nb_config, notebook)
+        if page_config is None or page_config.execution_mode != 'cache' or page_config.execution_in_temp or any(
+                PurePosixPath(path.as_posix()).match(pattern) for pattern in page_config.execution_excludepatterns):
+            continue  # 这些页面照 MyST-NB 自己的方式处理（不执行、或由它逐页执行）
         try:
             cache.match_cache_notebook(notebook)
         except KeyError:
             if any(cell.cell_type == 'code' for cell in notebook.cells):
-                pending.append((docname, path, reader, notebook))
+                pending.append((docname, path, reader, notebook, page_config))
             else:  # 没有代码的页面（如各章的首页）执行前后一样，不必为它启动内核
                 _store(cache, path, reader, notebook, seconds=0.0)
     if not pending:
@@ -279,15 +297,16 @@ def _execute_ahead(app, env, docnames):
         if value is None:  # 用户自己设了线程数就照用户的
             os.environ[name] = threads
 
-    def run(notebook, path):
+    def run(notebook, path, page_config):
         with tempfile.TemporaryFile('w+', encoding='utf-8', errors='replace') as log:
             manager = type('PageKernelManager', (_PageKernelManager,), {'log_file': log})
             try:
                 # ipykernel 7.4 起，每个内核启动时都记一条关于本机 TCP 未加密的警告；内核日志只记错误。
+                # meta_override 与 MyST-NB 相同：页面元数据里的 execution 项可以改超时等设置。
                 result = single_nb_execution(
-                    notebook, cwd=str(path.parent), timeout=nb_config.execution_timeout,
-                    allow_errors=nb_config.execution_allow_errors, kernel_manager_class=manager,
-                    extra_arguments=['--IPKernelApp.log_level=ERROR'])
+                    notebook, cwd=str(path.parent), timeout=page_config.execution_timeout,
+                    allow_errors=page_config.execution_allow_errors, meta_override=True,
+                    kernel_manager_class=manager, extra_arguments=['--IPKernelApp.log_level=ERROR'])
                 error, details = result.err, result.exc_string
             except Exception as exc:  # 内核无法启动或中途退出
                 result, error, details = None, exc, ''.join(traceback.format_exception(exc))
@@ -301,11 +320,11 @@ def _execute_ahead(app, env, docnames):
     failures = []  # (docname, 一行说明, 完整记录的路径)
     pool = ThreadPoolExecutor(workers)
     try:
-        futures = {pool.submit(run, notebook, path): (docname, path, reader, notebook)
-                   for docname, path, reader, notebook in pending}
+        futures = {pool.submit(run, notebook, path, page_config): (docname, path, reader, notebook, page_config)
+                   for docname, path, reader, notebook, page_config in pending}
         try:
             for future in as_completed(futures):
-                docname, path, reader, notebook = futures[future]
+                docname, path, reader, notebook, page_config = futures[future]
                 report = _report_path(app, docname)
                 result, error, details = future.result()
                 if error is None:
@@ -334,7 +353,7 @@ def _execute_ahead(app, env, docnames):
                 os.environ.pop(name, None)
         seconds_file.parent.mkdir(parents=True, exist_ok=True)
         seconds_file.write_text(json.dumps(seconds, indent=0, sort_keys=True), encoding='utf-8')
-    if failures and not nb_config.execution_allow_errors and nb_config.execution_raise_on_error:
+    if failures and nb_config.execution_raise_on_error:
         # 中止构建：出错的页面不会带着半截输出被发布；环境不保存，下次构建重新执行它们。
         raise PageExecutionError(
             f'{len(failures)} 个页面有单元格出错，构建中止，网站没有更新：\n'

@@ -233,3 +233,48 @@ def test_ctrl_c_stops_the_build_within_seconds_and_leaves_no_kernel(tiny_book):
     assert build.returncode != 0
     time.sleep(1)
     assert not kernels_running_in(book), '中断后不应留下内核进程'
+
+
+# 页面之外的执行设置，并行执行的这条路与 MyST-NB 自己的处理一致（myst_nb.sphinx_.Parser.parse）。
+
+def test_a_page_level_timeout_override_applies_in_parallel_execution(tiny_book):
+    book, write_page = tiny_book
+    write_page(code_cell('print("fine")'), name='good')
+    write_page(code_cell('import time\ntime.sleep(60)'), name='slow')
+    page = book / 'chapters' / 'slow.md'
+    # 页面元数据 mystnb.execution_timeout 把这一页的超时从全书的 900 秒改成 3 秒
+    page.write_text(page.read_text(encoding='utf-8').replace('kernelspec:', 'mystnb:\n  execution_timeout: 3\nkernelspec:', 1),
+                    encoding='utf-8')
+    code, output = make_book(book)
+    assert code != 0 and '并行执行 2 个页面' in output, output
+    assert 'chapters/slow' in output and 'Timeout' in output, output
+
+
+def test_kernel_name_aliases_apply_in_parallel_execution(tiny_book):
+    book, write_page = tiny_book
+    config = book / '_config.yml'
+    config.write_text(config.read_text(encoding='utf-8').replace(
+        '    chapter_number_offset: 1\n', '    chapter_number_offset: 1\n    nb_kernel_rgx_aliases: {"course-.*": python3}\n'),
+        encoding='utf-8')
+    write_page(code_cell('print("a")'), name='a')
+    write_page(code_cell('print("b")'), name='b')
+    for name in ('a', 'b'):  # 这个内核名本身不存在，只有别名规则能把它换成 python3
+        page = book / 'chapters' / f'{name}.md'
+        page.write_text(page.read_text(encoding='utf-8').replace('name: python3', 'name: course-py'), encoding='utf-8')
+    code, output = make_book(book)
+    assert code == 0, output
+    assert '并行执行 2 个页面' in output and 'Executing notebook' not in output, output
+
+
+def test_execution_exclude_patterns_match_like_myst_nb(tiny_book):
+    book, write_page = tiny_book
+    config = book / '_config.yml'
+    text = config.read_text(encoding='utf-8')
+    assert '  exclude_patterns' not in text.split('execute:')[1].split('\n\n')[0]
+    # MyST-NB 从右往左匹配路径（PurePosixPath.match）：'chapters/skip*.md' 匹配书中的 chapters/skip.md
+    config.write_text(text.replace('execute:\n', 'execute:\n  exclude_patterns: ["chapters/skip*.md"]\n', 1), encoding='utf-8')
+    write_page(code_cell('print("fine")'), name='good')
+    write_page(code_cell("raise ValueError('must not run')"), name='skip')
+    code, output = make_book(book)
+    assert code == 0, output
+    assert 'must not run' not in output
