@@ -56,11 +56,14 @@ def _shift(number, offset):
 
 
 def _patch(app):
-    offset = app.config.chapter_number_offset
     # Jupyter Book 用 sphinx-external-toc 的收集器给目录编号，它最后一步会重排章号，所以包在它外面。
+    # 只包一次：同一个进程里的第二个 Sphinx 应用不能把章号再移一遍；偏移量每次从当前应用的配置里读。
     assign = TocTreeCollectorWithStyles.assign_section_numbers
+    if getattr(assign, 'shifts_chapters', False):
+        return
 
     def assign_with_offset(self, env):
+        offset = env.config.chapter_number_offset
         # Sphinx 把新算出的编号与上次保存的比较，决定哪些页面要重写；上次保存的已经加过偏移，
         # 直接比较会认为每一页都变了。所以在加完偏移之后自己比较。
         old = {docname: dict(secnums) for docname, secnums in env.toc_secnumbers.items()}
@@ -77,6 +80,7 @@ def _patch(app):
         return [docname for docname in env.toc_secnumbers.keys() | old.keys()
                 if env.toc_secnumbers.get(docname) != old.get(docname)]
 
+    assign_with_offset.shifts_chapters = True
     TocTreeCollectorWithStyles.assign_section_numbers = assign_with_offset
 
 

@@ -278,3 +278,30 @@ def test_execution_exclude_patterns_match_like_myst_nb(tiny_book):
     code, output = make_book(book)
     assert code == 0, output
     assert 'must not run' not in output
+
+
+SECOND_APP = """import sys
+from pathlib import Path
+from jupyter_book.sphinx import build_sphinx
+book = Path(sys.argv[1])
+for name in ('first', 'second'):  # 同一个进程里的两个 Sphinx 应用
+    code = build_sphinx(str(book), str(book / '_build' / name), noconfig=True, path_config=str(book / '_config.yml'),
+                        doctreedir=str(book / '_build' / f'{name}.doctrees'), freshenv=True, really_quiet=True,
+                        confoverrides={'latex_individualpages': False})
+    assert code == 0, code
+"""
+
+
+def test_chapter_numbers_shift_once_even_with_two_sphinx_apps_in_one_process(tiny_book):
+    import re
+    import sys
+    book, write_page = tiny_book
+    write_page('## 小节\n\n正文。\n', code_cell('print(1)'))
+    (book / '_toc.yml').write_text('format: jb-book\nroot: intro\nparts:\n  - caption: 课程\n    numbered: true\n'
+                                   '    chapters:\n      - file: chapters/page\n')
+    result = subprocess.run([sys.executable, '-c', SECOND_APP, str(book)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ('first', 'second'):
+        html = (book / '_build' / name / 'chapters' / 'page.html').read_text(encoding='utf-8')
+        numbers = re.findall(r'<span class="section-number">([\d.]+) </span>', html)
+        assert numbers[:2] == ['2.', '2.1.'], (name, numbers)

@@ -117,3 +117,20 @@ def test_downloaded_notebook_reads_like_a_notebook(name):
         [c.source for c in shown if c.cell_type == 'code']
     raw = [c.source[:200] for c in downloaded.cells if c.cell_type == 'markdown' and MYST_MARKUP.search(c.source)]
     assert not raw, raw
+
+
+def test_pages_and_figures_are_numbered_like_the_book():
+    """第 2 章起编号：第 k 章的首页是 k.，它的第 j 节是 k.j.；每章的图从 图 k.1 起连续编号，跨页不重来。"""
+    toc = yaml.safe_load((ROOT / '_toc.yml').read_text(encoding='utf-8'))
+    chapters = [c for part in toc['parts'] if part.get('numbered') for c in part['chapters']]
+    assert len(chapters) == 3
+    for k, chapter in enumerate(chapters, start=2):
+        figures = []
+        for j, page in enumerate([chapter] + chapter.get('sections', [])):
+            html = (HTML / f"{page['file']}.html").read_text(encoding='utf-8')
+            h1 = re.search(r'<h1><span class="section-number">([\d.]+) </span>', html)
+            assert h1 and h1.group(1) == (f'{k}.{j}.' if j else f'{k}.'), (page['file'], h1 and h1.group(1))
+            figures += re.findall(r'<span class="caption-number">图 ([\d.]+) </span>', html)
+        assert figures == [f'{k}.{i}' for i in range(1, len(figures) + 1)], (k, figures)
+    # 附录（术语表）不编号
+    assert '<span class="section-number">' not in re.search(r'<h1>.*?</h1>', (HTML / 'chapters/glossary.html').read_text(encoding='utf-8').split('<article')[1], re.S).group(0)
