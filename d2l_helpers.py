@@ -2,6 +2,18 @@
 
 各页面用 ``import d2l_helpers as d2l`` 取代旧的 ``from d2l import torch as d2l``；
 函数名与签名沿用 d2l 0.17，按章节引入的顺序排列。
+
+在课程仓库之外也能用：``pip install`` 本仓库（或它构建出的 wheel）即可导入这个模块。
+
+数据文件夹 ``DATA_DIR`` 在导入时按下面的顺序决定（只算出路径，用到时才建立文件夹）：
+
+1. 环境变量 ``D2L_DATA_DIR``（须是绝对路径，可以写 ``~``）；
+2. 在课程仓库里运行时（模块旁边有 ``_toc.yml``），用仓库的 ``data/``；
+3. 否则用本用户的缓存文件夹：Linux 上是 ``$XDG_CACHE_HOME/d2l-zh-course``（默认
+   ``~/.cache/d2l-zh-course``），macOS 上是 ``~/Library/Caches/d2l-zh-course``，
+   Windows 上是 ``%LOCALAPPDATA%\\d2l-zh-course\\Cache``。
+
+数据从不放进 site-packages。Fashion-MNIST 的来源见 ``fetch_fashion_mnist``。
 """
 import gzip
 import hashlib
@@ -22,14 +34,70 @@ from torch.utils import data
 
 # ---------------------------------------------------------------- 路径与字体
 
-# 数据目录由本文件的位置决定，与当前工作目录无关（页面在各自的章节目录里运行）。
 ROOT = Path(__file__).resolve().parent
-DATA_DIR = ROOT / 'data'
+# 课程仓库的标志：仓库根目录里 Jupyter Book 的目录文件 _toc.yml。它总在仓库里，却从不打进 wheel，
+# 所以装在 site-packages 里的模块旁边没有它。不用 data/ 里的文件当标志：读者可能把 data/ 整个删掉。
+CHECKOUT_MARKER = '_toc.yml'
+# 本用户缓存文件夹里的名字，与发行包的名字相同。
+CACHE_NAME = 'd2l-zh-course'
 
-# 按顺序尝试的中文字体：Linux（Debian 的 fonts-noto-cjk / fonts-wqy-microhei）、Windows、macOS。
+
+class DataError(RuntimeError):
+    """数据文件夹或数据文件有问题；信息里说明是哪一个以及如何修复。"""
+
+
+def _user_cache_dir():
+    """按各系统的惯例给出本用户的缓存文件夹（与 platformdirs 的 user_cache_dir 相同）。"""
+    if sys.platform == 'win32':
+        base = os.environ.get('LOCALAPPDATA') or Path.home() / 'AppData' / 'Local'
+        return Path(base) / CACHE_NAME / 'Cache'
+    if sys.platform == 'darwin':
+        return Path.home() / 'Library' / 'Caches' / CACHE_NAME
+    # Linux 等：XDG 规范只认绝对路径的 XDG_CACHE_HOME，没设或不是绝对路径时用 ~/.cache。
+    xdg = os.environ.get('XDG_CACHE_HOME', '')
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / '.cache') / CACHE_NAME
+
+
+def _choose_data_dir():
+    """数据文件夹：环境变量 D2L_DATA_DIR → 课程仓库的 data/ → 本用户的缓存文件夹。
+
+    与当前工作目录无关（页面在各自的章节目录里运行）；只算出路径，不建立文件夹。
+    """
+    value = os.environ.get('D2L_DATA_DIR', '')
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            raise DataError(
+                f'环境变量 D2L_DATA_DIR 是相对路径 {value!r}：每一页在自己的文件夹里运行，'
+                f'相对路径在各页指向不同的地方。\n'
+                f'修复方法：把 D2L_DATA_DIR 设为完整路径，例如 {Path.home() / "d2l-data"}；'
+                f'或者删除这个环境变量，使用默认的数据文件夹。')
+        if path.exists() and not path.is_dir():
+            raise DataError(
+                f'环境变量 D2L_DATA_DIR 指向 {path}，它是一个文件，不是文件夹。\n'
+                f'修复方法：把 D2L_DATA_DIR 设为一个文件夹（不存在时会自动建立）；'
+                f'或者删除这个环境变量，使用默认的数据文件夹。')
+        return path
+    if (ROOT / CHECKOUT_MARKER).is_file():
+        return ROOT / 'data'
+    return _user_cache_dir()
+
+
+try:
+    DATA_DIR = _choose_data_dir()
+except DataError as e:
+    if __name__ != '__main__':
+        raise
+    sys.exit(f'错误：{e}')  # python -m d2l_helpers（make data）：只说原因，不打印回溯
+
+# 按顺序尝试的中文字体，只用本机装了的。
+# Linux：Debian 的 fonts-noto-cjk（它的 .ttc 里第一个字体叫 Noto Sans CJK JP）、fonts-wqy-microhei。
+# Windows 自带微软雅黑、黑体、等线。macOS 的苹方（PingFang.ttc）里 matplotlib 只读得到第一个字体，
+# 常常找不到 PingFang SC，所以后面还列出 macOS 自带的冬青黑体、黑体、宋体和 Arial Unicode MS。
 CJK_FONTS = ['Noto Sans CJK SC', 'Noto Sans CJK JP', 'Source Han Sans SC',
-             'WenQuanYi Micro Hei', 'WenQuanYi Zen Hei', 'Microsoft YaHei',
-             'SimHei', 'PingFang SC', 'Hiragino Sans GB', 'Heiti SC',
+             'WenQuanYi Micro Hei', 'WenQuanYi Zen Hei',
+             'Microsoft YaHei', 'SimHei', 'DengXian',
+             'PingFang SC', 'Hiragino Sans GB', 'Heiti SC', 'Heiti TC', 'STHeiti', 'Songti SC',
              'Arial Unicode MS']
 
 
@@ -202,14 +270,12 @@ FASHION_MNIST_FILES = {
     't10k-images-idx3-ubyte': (7840016, '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b'),
     't10k-labels-idx1-ubyte': (10008, '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34'),
 }
-# Debian 的 dataset-fashion-mnist 包把 .gz 文件放在这里。
+# Debian 的 dataset-fashion-mnist 包把 .gz 文件放在这里；只在 Linux 上找它。
 SYSTEM_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
 # torchvision 下载 Fashion-MNIST 时使用的官方镜像。
 FASHION_MNIST_MIRROR = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
-
-
-class DataError(RuntimeError):
-    """数据文件缺失或损坏；信息里说明是哪个文件以及如何修复。"""
+# 重新取得数据的命令：在任何系统、仓库内外都能用；仓库里有 make 时也可以用 make data。
+FETCH_COMMAND = '`python -m d2l_helpers`（在课程仓库里也可以运行 `make data`）'
 
 
 def _fashion_mnist_dir(root=None):
@@ -228,7 +294,7 @@ def _check_file(path):
             return
         problem = f'SHA-256 为 {digest}，应为 {sha256}（文件已损坏）'
     raise DataError(f'Fashion-MNIST 文件 {path} {problem}。\n'
-                    f'修复方法：删除这个文件，再运行 `make data`。')
+                    f'修复方法：删除这个文件，再运行 {FETCH_COMMAND}。')
 
 
 def _install_gz(source, target):
@@ -258,12 +324,14 @@ def _download_gz(name, workdir):
 
 
 def fetch_fashion_mnist(root=None):
-    """确保四个 Fashion-MNIST 原始文件在 data/FashionMNIST/raw/ 中并且完好，返回该目录。
+    """确保四个 Fashion-MNIST 原始文件在 root（默认 DATA_DIR）下的 FashionMNIST/raw/ 中并且完好，返回该目录。
 
-    依次尝试：已有文件 → Debian 包 dataset-fashion-mnist 的系统副本 → torchvision 从官方镜像下载。
+    依次尝试：已有文件 → Debian 包 dataset-fashion-mnist 的系统副本（只在 Linux 上）
+    → torchvision 从官方镜像下载。每个文件都核对大小和 SHA-256。
     """
     raw = _fashion_mnist_dir(root)
     raw.mkdir(parents=True, exist_ok=True)
+    on_linux = sys.platform.startswith('linux')
     for name in FASHION_MNIST_FILES:
         target = raw / name
         if target.exists():
@@ -271,13 +339,13 @@ def fetch_fashion_mnist(root=None):
             continue
         failures = []
         system_copy = SYSTEM_FASHION_MNIST / (name + '.gz')
-        if system_copy.exists():
+        if on_linux and system_copy.exists():
             try:
                 _install_gz(system_copy, target)
                 continue
             except DataError as e:
                 failures.append(str(e))
-        else:
+        elif on_linux:
             failures.append(f'没有系统副本 {system_copy}')
         try:
             with tempfile.TemporaryDirectory(dir=raw) as workdir:
@@ -285,12 +353,14 @@ def fetch_fashion_mnist(root=None):
             continue
         except Exception as e:  # 网络错误种类繁多，这里统一报告
             failures.append(f'从 {FASHION_MNIST_MIRROR} 下载失败：{e}')
+        ways = [f'把四个解压后的 idx 文件放进文件夹 {raw}（数据文件夹也可以用环境变量 D2L_DATA_DIR 指定）',
+                f'在能访问 {FASHION_MNIST_MIRROR} 的网络下运行 {FETCH_COMMAND}']
+        if on_linux:
+            ways.insert(1, '在 Debian/Ubuntu 上安装系统包：sudo apt-get install dataset-fashion-mnist，'
+                           f'再运行 {FETCH_COMMAND}')
         raise DataError(
-            f'找不到 Fashion-MNIST 文件 {name}。\n尝试过的来源：\n  - '
-            + '\n  - '.join(failures) + '\n获取数据的三种方法：\n'
-            f'  1. 把四个解压后的 idx 文件放进 {raw}/；\n'
-            f'  2. 安装 Debian/Ubuntu 包：sudo apt-get install dataset-fashion-mnist，再运行 `make data`；\n'
-            f'  3. 在能访问 {FASHION_MNIST_MIRROR} 的网络下运行 `make data`。')
+            f'找不到 Fashion-MNIST 文件 {name}。\n尝试过的来源：\n  - ' + '\n  - '.join(failures)
+            + '\n获取数据的方法：\n' + '；\n'.join(f'  {i}. {way}' for i, way in enumerate(ways, 1)) + '。')
     return raw
 
 

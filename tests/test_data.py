@@ -150,6 +150,8 @@ def test_interrupted_copy_leaves_no_file(good_raw, tmp_path, no_sources, monkeyp
 
 
 def test_data_dir_does_not_depend_on_working_directory(tmp_path, monkeypatch):
+    # 在课程仓库里、没有设 D2L_DATA_DIR 时，数据目录是仓库的 data/，从哪个目录运行都一样
+    monkeypatch.delenv('D2L_DATA_DIR', raising=False)
     monkeypatch.chdir(tmp_path)
-    assert d2l.DATA_DIR == d2l.ROOT / 'data'
-    assert (d2l.ROOT / 'd2l_helpers.py').exists()
+    assert d2l._choose_data_dir() == d2l.ROOT / 'data'
+    assert (d2l.ROOT / 'd2l_helpers.py').exists() and (d2l.ROOT / d2l.CHECKOUT_MARKER).exists()
