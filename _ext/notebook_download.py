@@ -128,7 +128,7 @@ def install_cells(app):
         code = ('# 没有 d2l_helpers 时，从课程仓库安装（只需一次）\n'
                 'try:\n    import d2l_helpers\n'
                 'except ModuleNotFoundError:\n'
-                f'    %pip install -q "d2l-zh-course @ git+{repository}"')
+                f'    %pip install -q "d2l-zh-course[notebooks] @ git+{repository}"')
     else:
         code = ('# 没有 d2l_helpers 时，说明怎样安装\n'
                 'try:\n    import d2l_helpers\n'

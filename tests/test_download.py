@@ -16,7 +16,7 @@ def test_site_and_install_follow_the_repository_button():
     ours = fake_app({'repository_url': 'https://github.com/Some-Org/d2l-course', 'use_repository_button': True})
     assert notebook_download.site_url(ours) == 'https://some-org.github.io/d2l-course/'
     cells = notebook_download.install_cells(ours)
-    assert '%pip install -q "d2l-zh-course @ git+https://github.com/Some-Org/d2l-course"' in cells[1].source
+    assert '%pip install -q "d2l-zh-course[notebooks] @ git+https://github.com/Some-Org/d2l-course"' in cells[1].source
     assert 'https://some-org.github.io/d2l-course/' in cells[0].source
     # 缩进在 try 里的 %pip 也是 IPython 能执行的写法
     from IPython.core.inputtransformer2 import TransformerManager

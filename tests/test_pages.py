@@ -31,3 +31,42 @@ def test_saving_a_page_in_jupyterlab_changes_nothing(tmp_path):
             changed.append(str(page.relative_to(ROOT)))
     assert len(pages) >= 24
     assert not changed, '这些页面在 JupyterLab 中保存后会改变，运行 make format：\n' + '\n'.join(changed)
+
+
+def _names(source):
+    """一个代码单元定义的名字和读取的名字（同一单元里先定义后使用的不算读取外面的）。"""
+    import ast
+    defined, used = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used - defined
+
+
+def test_visible_code_never_needs_a_hidden_cell():
+    """下载的 Notebook 去掉了网站上隐藏的单元格：看得见的代码不能用只在隐藏单元里定义的名字
+    （导入、变量、函数），否则读者从头运行到尾会遇到 NameError。"""
+    import jupytext
+    problems = []
+    for page in sorted((ROOT / 'chapters').rglob('*.md')):
+        visible, hidden = set(), set()
+        for cell in jupytext.read(page).cells:
+            if cell.cell_type != 'code' or cell.source.lstrip().startswith(('%', '!')):
+                continue
+            defined, used = _names(cell.source)
+            if 'remove-cell' in cell.metadata.get('tags', []):
+                hidden |= defined
+                continue
+            missing = (used & hidden) - visible
+            if missing:
+                problems.append(f'{page.relative_to(ROOT)}：{sorted(missing)} 只在隐藏单元里定义，却用在：{cell.source[:60]!r}')
+            visible |= defined
+    assert not problems, '\n'.join(problems)
