@@ -13,7 +13,7 @@ TEX_PACKAGES := texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-f
 # 要构建的书所在的目录（测试会在临时副本上调用 make book BOOK=…）。
 BOOK ?= .
 
-.PHONY: book pdf test test-pdf test-portable setup venv system tex data lab serve clean bench format
+.PHONY: book pdf test test-pdf test-portable setup venv system tex data lab serve clean bench format lock
 
 # 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，两者保存的输出都可能过时。
 # 所以缓存目录里记下它是用哪一版 d2l_helpers.py（内容的 SHA-256）执行的：对不上就清空，让每一页重新执行。
@@ -72,45 +72,65 @@ test-portable: setup  ## 在模拟的三种 CPU 上各执行一遍所有页面�
 setup: system venv $(INSTALLED) data  ## 准备一切：系统包、.venv、数据（已完成时几秒钟）
 
 # 可编辑安装把 .venv 绑在安装它的目录上：目录被移走或删除后，内核里 import d2l_helpers 会失败。
-# .venv 不属于这个目录（导入的是别处的 d2l_helpers）或者已经损坏时，删掉它，下一步重新安装。
+# .venv 已损坏、属于另一个目录（导入的是别处的 d2l_helpers，或脚本指向别处的 Python）时，删掉它，下一步重新安装。
+# 还没装 d2l_helpers 的 .venv（例如 CI 先装好 CPU 版的 torch）保留，下一步补装。
 venv:
 	@if [ -e $(VENV) ]; then \
-	  found=$$(cd / && $(CURDIR)/$(PY) -c 'import importlib.util as u, os; print(os.path.realpath(u.find_spec("d2l_helpers").origin))' 2>/dev/null); \
-	  if [ "$$found" != "$$(realpath d2l_helpers.py)" ] || [ "$$(head -1 $(VENV)/bin/jupyter-book 2>/dev/null)" != "#!$(CURDIR)/$(PY)" ]; then \
+	  found=$$(cd / && $(CURDIR)/$(PY) -c 'import importlib.util as u, os; s = u.find_spec("d2l_helpers"); print(os.path.realpath(s.origin) if s else "")' 2>/dev/null) || found=损坏; \
+	  shebang=$$(head -1 $(VENV)/bin/jupyter-book 2>/dev/null); \
+	  if [ "$$found" = 损坏 ] || { [ -n "$$found" ] && [ "$$found" != "$$(realpath d2l_helpers.py)" ]; } \
+	     || { [ -n "$$shebang" ] && [ "$$shebang" != "#!$(CURDIR)/$(PY)" ]; }; then \
 	    echo ".venv 属于另一个目录或已损坏（它导入的 d2l_helpers：$${found:-无}），删除后重新安装。"; \
 	    rm -rf $(VENV); \
-	  fi; \
+	  elif [ -z "$$found" ]; then rm -f $(INSTALLED); fi; \
 	fi
+
+# 以 root 运行且有 apt 时安装缺少的包：先一起装，失败时逐个装，一个包装不上不耽误其他包。
+# 装过字体后清掉 matplotlib 的字体缓存；用 sudo 运行时清的是调用者（SUDO_USER）的缓存，而不是 root 的。
+# $(1)：包；$(2)：apt-get 的额外选项；$(3)：没有 root 时的提示。
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "安装 Debian 包："$$missing; \
+	  apt-get update -qq || echo "警告：apt-get update 失败，继续。"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null 2>&1 \
+	    || for p in $$missing; do DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$p >/dev/null 2>&1 \
+	         || echo "警告：没能安装 $$p，继续。"; done; \
+	  home=$$(getent passwd "$${SUDO_USER:-$$(id -un)}" | cut -d: -f6); \
+	  rm -rf "$${home:-$$HOME}/.cache/matplotlib"; \
+	else \
+	  echo "提示：缺少 Debian 包"$$missing"。$(3)"; \
+	fi
+endef
 
 system:  ## 以 root 运行且有 apt 时安装缺少的 Debian 包，否则说明需要什么
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "安装 Debian 包：$$missing"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
-	    && rm -rf $${HOME}/.cache/matplotlib; } || echo "警告：apt-get 没能安装 $$missing，继续。"; \
-	else \
-	  echo "提示：缺少 Debian 包 $$missing。有 root 权限时运行 sudo make system；"; \
-	  echo "      或自备数据（见 data/README.md）、中文字体和 Chromium（缺少时站点浏览器测试会跳过）。"; \
-	fi
+	$(call apt_install,$(DEB_PACKAGES),,有 root 权限时运行 sudo make system；或自备数据（见 data/README.md）、中文字体和 Chromium。)
 
 tex:  ## 以 root 运行且有 apt 时安装排 PDF 所需的 Debian 包，否则说明需要什么
-	@missing=$$(for p in $(TEX_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "安装排 PDF 用的 Debian 包：$$missing"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
-	    || echo "警告：apt-get 没能安装 $$missing。"; \
-	else \
-	  echo "提示：排 PDF 需要 Debian 包 $$missing（sudo make tex 或 sudo apt-get install --no-install-recommends $$missing）。"; \
-	fi
+	$(call apt_install,$(TEX_PACKAGES),--no-install-recommends,排 PDF 需要它们：sudo make tex。)
 
-$(INSTALLED): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+# 依赖的确切版本锁在 requirements.lock 里（本书构建、测试所用的每一个包，包括间接依赖）；make lock 重新生成它。
+$(INSTALLED): requirements.txt requirements.lock pyproject.toml
+	@test -x $(PY) || { $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "错误：需要 Python 3.11 或更新（见 pyproject.toml 的 requires-python），而 $(PYTHON) 是 $$($(PYTHON) --version 2>&1)。"; \
+	  echo "      用 make PYTHON=python3.11（或更新的版本）指定解释器。"; exit 1; }; \
+	  $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c requirements.lock
 	touch $@
 
-data: system venv $(INSTALLED)  ## 取得并校验 Fashion-MNIST，放进 data/FashionMNIST/raw/
+# 改了 requirements.txt（加包、升级）之后运行：按 .venv 里正在用的版本锁定全部依赖，再用 make test 确认。
+lock: $(INSTALLED)  ## 重新生成 requirements.lock（pip-compile，版本取自当前 .venv）
+	$(PY) -m pip install -q --disable-pip-version-check pip-tools
+	@tmp=$$(mktemp -d); \
+	$(PY) -m pip freeze --exclude-editable > $$tmp/freeze.txt; \
+	grep -v '^-e ' requirements.txt > $$tmp/requirements.in; \
+	$(PY) -m piptools compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  -c $$tmp/freeze.txt -o $$tmp/requirements.lock $$tmp/requirements.in && \
+	{ echo '# 由 make lock 生成（requirements.in 即去掉 -e . 的 requirements.txt，freeze.txt 即当前 .venv 的 pip freeze），不要手改。'; \
+	  sed "s|$$tmp/||g" $$tmp/requirements.lock; } > requirements.lock; status=$$?; rm -rf $$tmp; exit $$status
+
+data: system venv $(INSTALLED)  ## 取得并校验 Fashion-MNIST，放进 data/FashionMNIST/raw/（设了 D2L_DATA_DIR 时放进那里）
 	@$(PY) -m d2l_helpers
 
 # 页面保持 jupytext（版本由 requirements.txt 决定）写出的样子：在 JupyterLab 里打开再保存，文件一字不变。

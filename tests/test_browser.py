@@ -15,7 +15,8 @@ import pytest
 from test_site import HTML, ROOT, all_toc_files
 
 pytestmark = pytest.mark.site
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+# 浏览器：环境变量 D2L_CHROMIUM（例如 CI 里 runner 预装的 Google Chrome），否则 Debian 的 chromium。
+CHROMIUM = os.environ.get('D2L_CHROMIUM') or shutil.which('chromium') or '/usr/bin/chromium'
 CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync']
 # 会训练模型、因而应当显示图的页面。
