@@ -21,6 +21,7 @@
    展开小节的 <summary> 有名称（_label_summaries），折叠代码的按钮名称就是它显示的文字（_name_code_toggles）。
 """
 import json
+import math
 import os
 import re
 import shutil
@@ -101,6 +102,50 @@ def _pdf_chapter_numbers(app, doctree, docname):
         number = env.toc_secnumbers.get(start['docname'], {}).get('')
         command = rf'\coursechapter{{{number[0] - 1}}}' if number else r'\courseunnumbered'
         start.insert(0, nodes.raw('', command, format='latex'))
+
+
+# 阅读时间按每分钟读 300 个汉字（或 200 个英文单词、公式）和 15 行代码估算，不含练习和答案。
+CHARS_PER_MINUTE, WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE = 300, 200, 15
+_CJK = re.compile(r'[\u3400-\u9fff\uf900-\ufaff]')
+_WORD = re.compile(r'[A-Za-z0-9_]+')
+
+
+def reading_minutes(doctree):
+    """一页的阅读时间（分钟，向上取整）：正文的字数、代码单元的行数；练习一节（含答案）和导览框不算。"""
+    chars = words = code_lines = 0
+
+    def visit(node):
+        nonlocal chars, words, code_lines
+        if isinstance(node, nodes.Text):
+            text = str(node)
+            chars += len(_CJK.findall(text))
+            words += len(_WORD.findall(text))
+            return
+        if isinstance(node, nodes.section) and node[0].astext().strip() == '练习':
+            return
+        if 'page-goals' in node.get('classes', []) or node.get('nb_element') == 'cell_code_output':
+            return
+        if node.get('nb_element') == 'cell_code_source':
+            code_lines += len(node.astext().strip().splitlines())
+            return
+        if isinstance(node, nodes.math_block) or isinstance(node, nodes.math):
+            words += 1
+            return
+        for child in node.children:
+            visit(child)
+
+    visit(doctree)
+    minutes = chars / CHARS_PER_MINUTE + words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
+    return max(1, math.ceil(minutes))
+
+
+def _add_reading_time(app, doctree):
+    # 页面开头的“本节导览”框（:class: page-goals）末尾写上由正文算出的阅读时间。
+    boxes = [node for node in doctree.findall(nodes.admonition) if 'page-goals' in node['classes']]
+    if boxes:
+        minutes = reading_minutes(doctree)
+        boxes[0] += nodes.paragraph('', '', nodes.strong('', f'约需 {minutes} 分钟'),
+                                    nodes.Text('（按每分钟读 300 字、15 行代码估算，不含练习）'))
 
 
 def _drop_thebe(app, pagename, templatename, context, doctree):
@@ -429,6 +474,7 @@ def setup(app):
     app.connect('html-page-context', _name_code_toggles)  # 在主题放好 generate_toctree_html 之后
     app.connect('html-page-context', _drop_thebe)
     app.connect('doctree-resolved', _pdf_chapter_numbers)
+    app.connect('doctree-read', _add_reading_time)
     app.connect('html-page-context', _offer_pdf, priority=502)  # 在主题生成下载菜单之后
     app.connect('env-get-updated', _rewrite_pages_for_new_pdf)
     app.connect('build-finished', _copy_pdf)

@@ -4,7 +4,7 @@
 - 去掉网站上隐藏的单元格（核对正文的检查、glue 数值的计算）；
 - 把 MyST 写法换成普通 Markdown：glue 换成数值，交叉引用换成指向已发布网站的链接（不知道网址时只留文字），
   带编号的公式写上编号，答案折叠在 <details> 里，提示框变成引用块，literalinclude 换成被引用的代码；
-- 开头加一段说明和一个代码单元：没装 d2l_helpers 时从课程仓库安装它。
+- 有代码的页面开头加一段说明和一个代码单元：没装 d2l_helpers 时从课程仓库安装它。
 """
 import re
 from pathlib import Path
@@ -148,5 +148,7 @@ def downloadable(app, docname, notebook):
         if cell.cell_type == 'markdown':
             cell.source = plain_markdown(app, docname, cell.source, glue)
         cells.append(cell)
-    notebook.cells = install_cells(app) + cells
+    # 没有代码的页面（各章首页、术语表）不需要安装单元
+    has_code = any(cell.cell_type == 'code' for cell in cells)
+    notebook.cells = (install_cells(app) if has_code else []) + cells
     return notebook

@@ -109,11 +109,13 @@ def test_downloaded_notebook_reads_like_a_notebook(name):
     downloaded = nbformat.read(HTML / '_sources' / f'{name}.ipynb', as_version=4)
     source = jupytext.read(ROOT / f'{name}.md')
     shown = [c for c in source.cells if 'remove-cell' not in c.metadata.get('tags', [])]
-    # 开头是说明和安装单元，其后是网站上看得到的单元格，一个不多、一个不少
-    assert downloaded.cells[0].cell_type == 'markdown' and 'd2l_helpers' in downloaded.cells[0].source
-    assert 'import d2l_helpers' in downloaded.cells[1].source
-    assert [c.cell_type for c in downloaded.cells[2:]] == [c.cell_type for c in shown]
-    assert [c.source for c in downloaded.cells[2:] if c.cell_type == 'code'] == \
+    # 有代码的页面开头是说明和安装单元，其后是网站上看得到的单元格，一个不多、一个不少；没有代码的页面不加
+    head = 2 if any(c.cell_type == 'code' for c in shown) else 0
+    if head:
+        assert downloaded.cells[0].cell_type == 'markdown' and 'd2l_helpers' in downloaded.cells[0].source
+        assert 'import d2l_helpers' in downloaded.cells[1].source
+    assert [c.cell_type for c in downloaded.cells[head:]] == [c.cell_type for c in shown]
+    assert [c.source for c in downloaded.cells[head:] if c.cell_type == 'code'] == \
         [c.source for c in shown if c.cell_type == 'code']
     raw = [c.source[:200] for c in downloaded.cells if c.cell_type == 'markdown' and MYST_MARKUP.search(c.source)]
     assert not raw, raw
@@ -134,3 +136,29 @@ def test_pages_and_figures_are_numbered_like_the_book():
         assert figures == [f'{k}.{i}' for i in range(1, len(figures) + 1)], (k, figures)
     # 附录（术语表）不编号
     assert '<span class="section-number">' not in re.search(r'<h1>.*?</h1>', (HTML / 'chapters/glossary.html').read_text(encoding='utf-8').split('<article')[1], re.S).group(0)
+
+
+CONTENT_PAGES = [n for n in all_toc_files() if n.startswith('chapters/') and not n.endswith('index') and 'glossary' not in n]
+
+
+@pytest.mark.parametrize('name', CONTENT_PAGES)
+def test_every_page_opens_with_goals_prerequisites_and_a_computed_reading_time(name):
+    """“本节导览”框：学完本节你能…、先修（链接）、约需 N 分钟——时间由构建按正文算出，页面源文件里没有这个数。"""
+    import pickle
+    import sys
+    sys.path.insert(0, str(ROOT / '_ext'))
+    from course import reading_minutes
+    source = (ROOT / f'{name}.md').read_text(encoding='utf-8')
+    typed = re.search(r':::\{admonition\} 本节导览\n:class: page-goals\n(.*?)\n:::', source, re.S)
+    assert typed and '分钟' not in typed.group(1), f'{name}：导览框要有，阅读时间不能手写'
+    html = (HTML / f'{name}.html').read_text(encoding='utf-8')
+    box = re.search(r'<div class="[^"]*page-goals[^"]*">(.*?)</div>', html, re.S)
+    assert box, f'{name} 没有“本节导览”框'
+    text = re.sub(r'<[^>]+>', '', box.group(1))
+    assert '学完本节你能' in text and '先修' in text
+    assert name == CONTENT_PAGES[0] or '<a class="reference internal"' in box.group(1), '先修应当链到前面的小节'
+    doctree = pickle.loads((ROOT / '_build' / '.doctrees' / f'{name}.doctree').read_bytes())
+    assert f'约需 {reading_minutes(doctree)} 分钟' in text, text
+    # 导览框在第一个代码单元和第一个二级标题之前
+    body = html[html.index('<article'):]
+    assert body.index('page-goals') < min(i for i in (body.find('cell docutils container'), body.find('<h2>')) if i > 0)
