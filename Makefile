@@ -28,10 +28,10 @@ define check_helpers_hash
 endef
 
 # 构建中止时，Sphinx 已经说清了原因（完整记录在 reports/）；jupyter-book 随后抛出的异常不必再打印一遍回溯。
+JUPYTER_BOOK := $(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()'
 book: setup  ## 构建网站（只重新执行改动过的页面和上次失败的页面）
 	$(check_helpers_hash)
-	@$(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()' \
-	  build $(BOOK) -W --keep-going || { \
+	@$(JUPYTER_BOOK) build $(BOOK) -W --keep-going || { \
 	  echo; echo '构建失败：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/html/reports/。'; exit 1; }
 	@echo; echo "网站已生成：$(abspath $(BOOK))/_build/html/index.html（make serve 在 http://127.0.0.1:8000 上查看）"
 
@@ -39,8 +39,7 @@ book: setup  ## 构建网站（只重新执行改动过的页面和上次失败�
 # 让每页的下载菜单和首页链到刚生成的 PDF。
 pdf: setup tex  ## 生成整本课程的 PDF：_build/pdf/d2l-course.pdf（需要 TeX，以 root 运行时自动安装）
 	$(check_helpers_hash)
-	@$(PY) -c 'import sys; sys.excepthook = lambda *_: None; from jupyter_book.cli.main import main; main()' \
-	  build $(BOOK) --builder latex -W --keep-going || { \
+	@$(JUPYTER_BOOK) build $(BOOK) --builder latex -W --keep-going || { \
 	  echo; echo 'LaTeX 源文件没有生成：原因见上面的 WARNING/ERROR；执行出错的页面日志在 _build/latex/reports/。'; exit 1; }
 	@$(PY) _ext/pdf.py $(BOOK)
 	@$(MAKE) --no-print-directory book BOOK=$(BOOK)
@@ -57,7 +56,7 @@ test: setup tex  ## 单元测试、执行每一页（nbval）、构建网站并�
 # 同样的代码在别的 CPU 上会得到末几位不同的浮点数（向量化内核、BLAS 内核、线程数决定求和顺序），
 # 连 torch.randn 的结果也会变。本机用下面这些开关模拟三种机器，各执行一遍所有页面：
 # 老 CPU（无 AVX，OpenBLAS 和 MKL 用 SSE 内核）、单线程的 AVX2 机器、AVX-512 加 Haswell 内核的双线程机器。
-# 每个内核用两个线程的那一种一次只执行一页，免得两页的四个线程挤在两个核上，慢好几倍。
+# 规定了线程数的配置，同时执行的页面数是核数除以每个内核的线程数，免得线程多于核、慢好几倍。
 PORTABLE_CONFIGS := \
   "ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Prescott MKL_ENABLE_INSTRUCTIONS=SSE4_2" \
   "ATEN_CPU_CAPABILITY=avx2 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1" \
@@ -66,7 +65,8 @@ PORTABLE_CONFIGS := \
 test-portable: setup  ## 在模拟的三种 CPU 上各执行一遍所有页面（不属于 make test，CI 另外运行）
 	@failed=; for config in $(PORTABLE_CONFIGS); do \
 	  echo; echo "== $$config"; \
-	  case "$$config" in *OMP_NUM_THREADS=2*) workers=1;; *) workers=auto;; esac; \
+	  threads=$$(echo "$$config" | grep -o 'OMP_NUM_THREADS=[0-9]*' | cut -d= -f2); \
+	  workers=$$([ -n "$$threads" ] && echo $$(( $$(nproc) / threads > 1 ? $$(nproc) / threads : 1 )) || echo auto); \
 	  env $$config $(PY) -m pytest -n $$workers --dist loadfile --nbval chapters -q || failed="$$failed"$$'\n'"  $$config"; \
 	done; \
 	if [ -n "$$failed" ]; then echo; echo "这些配置下有页面失败：$$failed"; exit 1; fi

@@ -128,7 +128,7 @@ def reading_minutes(doctree):
         if node.get('nb_element') == 'cell_code_source':
             code_lines += len(node.astext().strip().splitlines())
             return
-        if isinstance(node, nodes.math_block) or isinstance(node, nodes.math):
+        if isinstance(node, (nodes.math_block, nodes.math)):
             words += 1
             return
         for child in node.children:
@@ -369,11 +369,11 @@ def _execute_ahead(app, env, docnames):
     failures = []  # (docname, 一行说明, 完整记录的路径)
     pool = ThreadPoolExecutor(workers)
     try:
-        futures = {pool.submit(run, notebook, path, page_config): (docname, path, reader, notebook, page_config)
+        futures = {pool.submit(run, notebook, path, page_config): (docname, path, reader, notebook)
                    for docname, path, reader, notebook, page_config in pending}
         try:
             for future in as_completed(futures):
-                docname, path, reader, notebook, page_config = futures[future]
+                docname, path, reader, notebook = futures[future]
                 report = _report_path(app, docname)
                 result, error, details = future.result()
                 if error is None:
@@ -470,8 +470,8 @@ def setup(app):
     app.connect('config-inited', lambda app, config: config.templates_path.insert(0, str(here / 'templates')))
     app.connect('config-inited', lambda app, config: config.html_static_path.append(str(here / 'static')))
     app.add_js_file('search-excerpts.js')
-    app.connect('html-page-context', _label_summaries, priority=900)
-    app.connect('html-page-context', _name_code_toggles)  # 在主题放好 generate_toctree_html 之后
+    app.connect('html-page-context', _label_summaries, priority=900)  # 在主题放好 generate_toctree_html 之后
+    app.connect('html-page-context', _name_code_toggles)
     app.connect('html-page-context', _drop_thebe)
     app.connect('doctree-resolved', _pdf_chapter_numbers)
     app.connect('doctree-read', _add_reading_time)

@@ -8,6 +8,7 @@
 """
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import nbformat
 from docutils import nodes
@@ -76,7 +77,6 @@ def plain_markdown(app, docname, text, glue):
     def link(text, uri, kind):
         if not (page and uri):
             return f'“{text}”' if kind in ('ref', 'doc') else text
-        from urllib.parse import urljoin
         return f'[{text}]({urljoin(page, uri)})'
 
     def role(match):
