@@ -13,7 +13,7 @@ TEX_PACKAGES := texlive-xetex texlive-lang-chinese texlive-latex-extra texlive-f
 # 要构建的书所在的目录（测试会在临时副本上调用 make book BOOK=…）。
 BOOK ?= .
 
-.PHONY: book pdf test test-pdf test-portable setup venv system tex data lab serve clean bench format lock
+.PHONY: helpers book pdf test test-pdf test-portable setup venv system tex data lab serve clean bench format lock
 
 # 执行缓存只认页面的代码单元，Sphinx 也只重读改过的页面；d2l_helpers.py 一改，两者保存的输出都可能过时。
 # 所以缓存目录里记下它是用哪一版 d2l_helpers.py（内容的 SHA-256）执行的：对不上就清空，让每一页重新执行。
@@ -70,6 +70,10 @@ test-portable: setup  ## 在模拟的三种 CPU 上各执行一遍所有页面�
 	  env $$config $(PY) -m pytest -n $$workers --dist loadfile --nbval chapters -q || failed="$$failed"$$'\n'"  $$config"; \
 	done; \
 	if [ -n "$$failed" ]; then echo; echo "这些配置下有页面失败：$$failed"; exit 1; fi
+
+# 所教的函数写在页面里带 save 标签的代码单元中；改了它们之后运行 make helpers，把它们写进 d2l_helpers.py。
+helpers:  ## 把页面 save 单元里的函数写进 d2l_helpers.py（make test 检查两边一致）
+	@$(PY) _ext/saved_cells.py
 
 setup: system venv $(INSTALLED) data  ## 准备一切：系统包、.venv、数据（已完成时几秒钟）
 

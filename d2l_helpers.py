@@ -139,8 +139,8 @@ def glue(name, variable, display=True):
 # ---------------------------------------------------------------- 2.4 微积分
 
 def use_svg_display():
-    """在 Jupyter 中用 SVG 格式显示图像。"""
-    if _in_jupyter():
+    """在 Jupyter 中用 SVG 格式显示图像；普通的 Python 脚本里什么也不做。"""
+    if 'ipykernel' in sys.modules:
         from matplotlib_inline import backend_inline
         backend_inline.set_matplotlib_formats('svg')
 
@@ -375,8 +375,9 @@ def _read_idx(path):
 _FASHION_MNIST_CACHE = {}
 
 
-def _fashion_mnist_tensors(train):
-    """返回一个划分的 (X, y)：X 为 (N, 1, 28, 28) 的 float32，取值 [0, 1]；每个进程只读一次文件。"""
+def read_fashion_mnist(train):
+    """读出 Fashion-MNIST 的训练集（train=True）或测试集：(X, y)，X 为 (N, 1, 28, 28) 的 float32，取值 [0, 1]，
+    y 为 int64 标签。每个进程只读一次文件，之后直接返回内存里的张量。"""
     if train not in _FASHION_MNIST_CACHE:
         raw = fetch_fashion_mnist()
         prefix = 'train' if train else 't10k'
@@ -449,7 +450,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
     # 比逐个样本解码、再用工作进程拼批量（d2l 0.17 的做法）快得多。
     loaders = []
     for train in (True, False):
-        X, y = _fashion_mnist_tensors(train)
+        X, y = read_fashion_mnist(train)
         if resize:
             size = [resize, resize] if isinstance(resize, int) else list(resize)
             X = nn.functional.interpolate(X, size=size, mode='bilinear',
@@ -468,23 +469,13 @@ def accuracy(y_hat, y):
     return float(cmp.type(y.dtype).sum())
 
 
-def _device_of(net):
-    """模型参数所在的设备；没有参数的函数式模型视为在 CPU 上。"""
-    if isinstance(net, nn.Module):
-        for param in net.parameters():
-            return param.device
-    return torch.device('cpu')
-
-
 def evaluate_accuracy(net, data_iter):
     """计算模型在数据集上的精度。"""
     if isinstance(net, nn.Module):
         net.eval()  # 评估模式：关闭暂退法等只在训练时起作用的层
-    device = _device_of(net)
     metric = Accumulator(2)  # 正确预测数、预测总数
     with torch.no_grad():
         for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
             metric.add(accuracy(net(X), y), y.numel())
     return metric[0] / metric[1]
 
@@ -505,25 +496,17 @@ class Accumulator:
         return self.data[idx]
 
 
-def _check_labels(y_hat, y):
-    """分类的标签必须是 0 到（输出个数 − 1）之间的整数，否则损失会以难懂的下标错误失败。"""
-    if y_hat.dim() == 2 and not y.is_floating_point() and y.numel():
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or high >= y_hat.shape[1]:
-            raise ValueError(f'标签取值 {low}…{high}，而模型只输出 {y_hat.shape[1]} 个类别的分数'
-                             f'（标签应在 0…{y_hat.shape[1] - 1} 之间）：请检查最后一层的输出个数。')
-
-
 def train_epoch_ch3(net, train_iter, loss, updater):
     """训练模型一个迭代周期，返回 (平均训练损失, 训练精度)。"""
     if isinstance(net, nn.Module):
         net.train()
-    device = _device_of(net)
     metric = Accumulator(3)  # 训练损失总和、正确预测数、样本数
     for X, y in train_iter:
-        X, y = X.to(device), y.to(device)
         y_hat = net(X)
-        _check_labels(y_hat, y)
+        if y_hat.dim() == 2 and not y.is_floating_point() and not 0 <= y.min() <= y.max() < y_hat.shape[1]:
+            # 否则损失函数会报一个难懂的下标错误
+            raise ValueError(f'标签取值 {int(y.min())}…{int(y.max())}，而模型只输出 {y_hat.shape[1]} 个类别的分数：'
+                             '请检查最后一层的输出个数。')
         l = loss(y_hat, y)
         if isinstance(updater, torch.optim.Optimizer):
             updater.zero_grad()
@@ -644,11 +627,10 @@ def predict_ch3(net, test_iter, n=6):
     """预测测试集第一个批量中前 n 张图像的标签，并显示图像、真实标签和预测标签。"""
     for X, y in test_iter:
         break
-    device = _device_of(net)
     if isinstance(net, nn.Module):
         net.eval()
     with torch.no_grad():
-        preds = get_fashion_mnist_labels(net(X.to(device)).argmax(axis=1))
+        preds = get_fashion_mnist_labels(net(X).argmax(axis=1))
     trues = get_fashion_mnist_labels(y)
     titles = [true + '\n' + pred for true, pred in zip(trues, preds)]
     show_images(X[0:n].reshape((n, X.shape[-2], X.shape[-1])), 1, n, titles=titles[0:n])
@@ -660,11 +642,9 @@ def evaluate_loss(net, data_iter, loss):
     """计算模型在数据集上每个元素的平均损失。"""
     if isinstance(net, nn.Module):
         net.eval()  # 与 evaluate_accuracy 一样：评估时关闭暂退法等
-    device = _device_of(net)
     metric = Accumulator(2)  # 损失总和、元素数
     with torch.no_grad():
         for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
             out = net(X)
             y = y.reshape(out.shape)
             l = loss(out, y)

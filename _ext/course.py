@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path, PurePosixPath
@@ -44,7 +45,9 @@ from sphinx import addnodes
 from sphinx.errors import SphinxError
 from sphinx.search import languages as search_languages
 from sphinx.search import zh as sphinx_zh
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
+from sphinx_design.shared import create_component
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
 
 from notebook_download import downloadable
@@ -110,42 +113,107 @@ _CJK = re.compile(r'[\u3400-\u9fff\uf900-\ufaff]')
 _WORD = re.compile(r'[A-Za-z0-9_]+')
 
 
-def reading_minutes(doctree):
-    """一页的阅读时间（分钟，向上取整）：正文的字数、代码单元的行数；练习一节（含答案）和导览框不算。"""
+def _is_deep_dive(node):
+    return isinstance(node, nodes.Element) and 'deep-dive' in node.get('container_classes', [])
+
+
+def reading_minutes(node):
+    """读完 node 的时间（分钟，向上取整）：正文的字数、代码单元的行数。练习一节（含答案）、导览框和
+    node 里面可跳过的深入部分（class deep-dive）不算。"""
     chars = words = code_lines = 0
 
-    def visit(node):
+    def visit(child):
         nonlocal chars, words, code_lines
-        if isinstance(node, nodes.Text):
-            text = str(node)
+        if isinstance(child, nodes.Text):
+            text = str(child)
             chars += len(_CJK.findall(text))
             words += len(_WORD.findall(text))
             return
-        if isinstance(node, nodes.section) and node[0].astext().strip() == '练习':
+        if isinstance(child, nodes.section) and child[0].astext().strip() == '练习':
             return
-        if 'page-goals' in node.get('classes', []) or node.get('nb_element') == 'cell_code_output':
+        if 'page-goals' in child.get('classes', []) or (_is_deep_dive(child) and child is not node):
             return
-        if node.get('nb_element') == 'cell_code_source':
-            code_lines += len(node.astext().strip().splitlines())
+        if child.get('nb_element') == 'cell_code_output':
             return
-        if isinstance(node, (nodes.math_block, nodes.math)):
+        if child.get('nb_element') == 'cell_code_source':
+            code_lines += len(child.astext().strip().splitlines())
+            return
+        if isinstance(child, (nodes.math_block, nodes.math)):
             words += 1
             return
-        for child in node.children:
-            visit(child)
+        for grandchild in child.children:
+            visit(grandchild)
 
-    visit(doctree)
+    visit(node)
     minutes = chars / CHARS_PER_MINUTE + words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
     return max(1, math.ceil(minutes))
 
 
 def _add_reading_time(app, doctree):
-    # 页面开头的“本节导览”框（:class: page-goals）末尾写上由正文算出的阅读时间。
+    # 页面开头的“本节导览”框（:class: page-goals）末尾写上由正文算出的阅读时间；可跳过的深入部分另算。
     boxes = [node for node in doctree.findall(nodes.admonition) if 'page-goals' in node['classes']]
-    if boxes:
-        minutes = reading_minutes(doctree)
-        boxes[0] += nodes.paragraph('', '', nodes.strong('', f'约需 {minutes} 分钟'),
-                                    nodes.Text('（按每分钟读 300 字、15 行代码估算，不含练习）'))
+    if not boxes:
+        return
+    deep = [node for node in doctree.findall(_is_deep_dive)]
+    extra = f'；可跳过的深入部分另需约 {sum(map(reading_minutes, deep))} 分钟' if deep else ''
+    boxes[0] += nodes.paragraph('', '', nodes.strong('', f'约需 {reading_minutes(doctree)} 分钟'),
+                                nodes.Text(f'（按每分钟读 300 字、15 行代码估算，不含练习{extra}）'))
+
+
+def _answers_into_dropdowns(app, doctree):
+    """练习答案的代码单元（标签 answer）移进紧挨在它前面的答案折叠框，与推理放在一起，只需展开一次。
+    在 JupyterLab 里页面没有折叠框，代码单元就跟在答案文字后面。"""
+    cells = [node for node in doctree.findall(nodes.container)
+             if node.get('nb_element') == 'cell_code' and 'tag_answer' in node['classes']]
+    for cell in cells:  # 按文档顺序：同一个答案的第二个单元移动时，第一个已经在折叠框里了
+        parent = cell.parent
+        index = parent.index(cell)
+        dropdown = parent[index - 1] if index else None
+        if dropdown is None or dropdown.get('design_component') != 'dropdown':
+            logger.warning('标签为 answer 的代码单元必须紧跟在答案的折叠框（:::{dropdown}）之后', location=cell)
+            continue
+        parent.remove(cell)
+        dropdown += cell
+
+
+DEEP_DIVE = '深入（可跳过）'
+
+
+class FoldDeepDives(SphinxTransform):
+    """标题以“深入（可跳过）”开头的一节（到下一个同级或更高级的标题为止）在网站和 PDF 里变成默认折叠的框，
+    里面的小标题变成粗体的小标题。页面的主线不需要它；在 JupyterLab 里它就是一个写明可以跳过的标题。
+    在 Sphinx 收集标签之前（SphinxDomains 的优先级是 850）运行：一节的标签随标题移到框的标题上，
+    {ref} 照样能链到它。"""
+    default_priority = 840
+
+    def _flatten(self, section):
+        # 一节的标题换成 rubric（带着这一节的 id 和标签），其中的小节同样展开成 rubric 加内容
+        title, *body = section.children
+        rubric = nodes.rubric(title.rawsource, '', *title.children, ids=section['ids'], names=section['names'])
+        for node_id in section['ids']:
+            self.document.ids[node_id] = rubric
+        content = []
+        for node in body:
+            if isinstance(node, nodes.section):
+                content.extend(self._flatten(node))
+            else:
+                content.append(node)
+        return [rubric, *content]
+
+    def apply(self, **kwargs):
+        deep = [section for section in self.document.findall(nodes.section)
+                if section[0].astext().startswith(DEEP_DIVE)]
+        for section in deep:
+            ancestor = section.parent
+            while ancestor is not None and ancestor not in deep:
+                ancestor = ancestor.parent
+            if ancestor is not None:
+                continue  # 套在另一段深入部分里：随外面那一段一起展开
+            box = create_component('dropdown', opened=False, type='dropdown', has_title=True, icon=None,
+                                   chevron=None, container_classes=['sd-mb-3', 'deep-dive'], title_classes=[],
+                                   body_classes=[])
+            box += self._flatten(section)
+            section.replace_self(box)
 
 
 def _drop_thebe(app, pagename, templatename, context, doctree):
@@ -277,9 +345,21 @@ class _PageKernelManager(AsyncKernelManager):
 
 
 def _schedule(pending, seconds):
-    """执行顺序：从没执行过的页面在前（保持原来的次序），其余按上次的执行时间从长到短。
+    """执行顺序：不知道用时的页面在前（保持原来的次序），其余按用时从长到短。
     这样最长的页面最先开始，不会在别的内核都空闲时才独自跑完。pending 的元素以 docname 开头。"""
     return sorted(pending, key=lambda item: (item[0] in seconds, -seconds.get(item[0], 0.0)))
+
+
+# make bench 在一次从空缓存的构建中测得的每页用时，随仓库提交。全新的检出（CI、读者第一次构建）
+# 还没有自己的记录，就按它排顺序；本机记录过的页面用本机的时间。
+ESTIMATES = Path(__file__).with_name('page-seconds.json')
+
+
+def _read_seconds(path):
+    try:
+        return json.loads(Path(path).read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return {}
 
 
 def _seconds_file(cache_path):
@@ -332,11 +412,8 @@ def _execute_ahead(app, env, docnames):
     if not pending:
         return
     seconds_file = _seconds_file(cache_path)
-    try:
-        seconds = json.loads(seconds_file.read_text(encoding='utf-8'))
-    except (OSError, ValueError):
-        seconds = {}
-    pending = _schedule(pending, seconds)
+    seconds = _read_seconds(seconds_file)
+    pending = _schedule(pending, {**_read_seconds(ESTIMATES), **seconds})
     workers = min(app.config.execution_workers or _cpu_count(), len(pending))
     logger.info(f'用 {workers} 个内核并行执行 {len(pending)} 个页面……' if workers > 1
                 else f'执行 {len(pending)} 个页面……')
@@ -346,7 +423,10 @@ def _execute_ahead(app, env, docnames):
         if value is None:  # 用户自己设了线程数就照用户的
             os.environ[name] = threads
 
+    busy = []  # 每页占用一个内核位置的秒数（从启动内核到它退出）
+
     def run(notebook, path, page_config):
+        start = time.perf_counter()
         with tempfile.TemporaryFile('w+', encoding='utf-8', errors='replace') as log:
             manager = type('PageKernelManager', (_PageKernelManager,), {'log_file': log})
             try:
@@ -364,9 +444,11 @@ def _execute_ahead(app, env, docnames):
                 kernel_log = log.read().strip()
                 if kernel_log:
                     details += '\n\n内核进程的日志：\n' + kernel_log + '\n'
+        busy.append(time.perf_counter() - start)
         return result, error, details
 
     failures = []  # (docname, 一行说明, 完整记录的路径)
+    started = time.perf_counter()
     pool = ThreadPoolExecutor(workers)
     try:
         futures = {pool.submit(run, notebook, path, page_config): (docname, path, reader, notebook)
@@ -397,6 +479,10 @@ def _execute_ahead(app, env, docnames):
             raise
     finally:
         pool.shutdown(wait=True)
+        wall = time.perf_counter() - started
+        # 内核空闲：一个内核位置上没有页面在执行的时间，占全部内核位置时间的比例（make bench 读这一行）
+        logger.info(f'执行 {len(busy)} 个页面用了 {wall:.1f} s，{workers} 个内核共忙 {sum(busy):.1f} s，'
+                    f'空闲 {max(0.0, 1 - sum(busy) / (wall * workers)):.1%}')
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -474,7 +560,9 @@ def setup(app):
     app.connect('html-page-context', _name_code_toggles)
     app.connect('html-page-context', _drop_thebe)
     app.connect('doctree-resolved', _pdf_chapter_numbers)
+    app.add_transform(FoldDeepDives)
     app.connect('doctree-read', _add_reading_time)
+    app.connect('doctree-read', _answers_into_dropdowns)
     app.connect('html-page-context', _offer_pdf, priority=502)  # 在主题生成下载菜单之后
     app.connect('env-get-updated', _rewrite_pages_for_new_pdf)
     app.connect('build-finished', _copy_pdf)

@@ -17,7 +17,7 @@ from sphinx import addnodes
 from sphinx.directives.code import LiteralIncludeReader
 
 ROLE = re.compile(r'\{(ref|numref|eq|doc|term|glue|glue:text)\}`([^`]+)`')
-LABEL_LINE = re.compile(r'^\([\w.:-]+\)=[ \t]*\n', re.M)
+LABEL_LINE = re.compile(r'^\([\w.:-]+\)=[ \t]*(?:\n|\Z)', re.M)
 LABELLED_MATH = re.compile(r'\$\$(.+?)\$\$[ \t]*\(([\w.:-]+)\)', re.S)
 FENCE = re.compile(r'^(:::+|```+)\{([\w:-]+)\}[ \t]*(.*?)\n(.*?)^\1[ \t]*$', re.S | re.M)
 
@@ -147,6 +147,9 @@ def downloadable(app, docname, notebook):
             continue
         if cell.cell_type == 'markdown':
             cell.source = plain_markdown(app, docname, cell.source, glue)
+        elif 'answer' in cell.metadata.get('tags', []):
+            # 答案的代码跟在折叠的答案文字后面，在 JupyterLab 里同样先折叠起来（点一下展开）
+            cell.metadata.setdefault('jupyter', {}).update(source_hidden=True, outputs_hidden=True)
         cells.append(cell)
     # 没有代码的页面（各章首页、术语表）不需要安装单元
     has_code = any(cell.cell_type == 'code' for cell in cells)

@@ -6,6 +6,7 @@
 最后在干净克隆里计时 make test（约十分钟；--no-make-test 跳过）。
 用法：.venv/bin/python benchmarks/book.py [--no-make-test]   （或 make bench）
 """
+import json
 import os
 import re
 import shutil
@@ -19,9 +20,11 @@ import epoch
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / 'jupyter-book'
-# 页面导入的 d2l_helpers 是仓库里那份（可编辑安装），数据也在仓库的 data/ 中；
-# 复制 d2l_helpers.py 只是为了页面里展示其源码的 literalinclude。
-COPY = ['_config.yml', '_toc.yml', 'intro.md', 'chapters', '_ext', 'd2l_helpers.py']
+# 页面导入的 d2l_helpers 是仓库里那份（可编辑安装），数据也在仓库的 data/ 中。
+# _ext 里带着随仓库提交的每页用时（page-seconds.json），所以这次构建与全新检出的第一次构建一样排顺序。
+COPY = ['_config.yml', '_toc.yml', 'intro.md', 'chapters', '_ext']
+ESTIMATES = ROOT / '_ext' / 'page-seconds.json'
+IDLE = re.compile(r'执行 (\d+) 个页面用了 ([\d.]+) s，(\d+) 个内核共忙 ([\d.]+) s，空闲 ([\d.]+)%')
 WORKERS = epoch.cpu_count()  # 与 _ext/course.py 的默认值相同：每个 CPU 核一个内核
 
 
@@ -34,7 +37,7 @@ def build(book):
         sys.exit('构建失败：\n' + result.stdout[-3000:] + result.stderr[-3000:])
     pages = {m.group(1): float(m.group(2)) for m in
              re.finditer(r'(chapters/\S+?)\.md: Executed notebook in ([\d.]+) seconds', result.stdout)}
-    return seconds, pages
+    return seconds, pages, IDLE.search(result.stdout)
 
 
 def timed_make_test(tmp):
@@ -64,13 +67,20 @@ def main():
         for name in COPY:
             source = ROOT / name
             (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
-        cold, pages = build(book)
-        warm, again = build(book)
+        cold, pages, idle = build(book)
+        warm, again, _ = build(book)
         make_test = None if '--no-make-test' in sys.argv else timed_make_test(tmp)
     print(f'\n每页从空缓存执行的时间（共 {len(pages)} 页，由慢到快；{WORKERS} 个内核并行，各用 '
           f'{max(1, epoch.cpu_count() // WORKERS)} 个 PyTorch 线程）：')
     for name, seconds in sorted(pages.items(), key=lambda item: -item[1]):
         print(f'  {seconds:6.1f} s  {name}')
+    if idle:
+        print(f'\n执行阶段：{idle[1]} 个页面用了 {idle[2]} s，{idle[3]} 个内核共忙 {idle[4]} s，'
+              f'内核空闲 {idle[5]}%（目标 ≤ 10%）')
+    # 下一次全新检出的构建按这次测得的用时排顺序（_ext/course.py 读它）；提交它和 README 的结果
+    ESTIMATES.write_text(json.dumps({name: round(t, 1) for name, t in sorted(pages.items())}, indent=0) + '\n',
+                         encoding='utf-8')
+    print(f'每页用时已写入 {ESTIMATES.relative_to(ROOT)}')
     print(f'\n整本书从空缓存构建：{cold:.0f} s = {cold / old_epoch:.1f} 个 d2l 0.17 迭代周期'
           f'（同一次运行中一个周期 {old_epoch:.2f} s；目标 ≤ 30 个）')
     print(f'没有改动时重新构建：{warm:.1f} s（重新执行了 {len(again)} 页；目标 < 30 s）')

@@ -1,6 +1,7 @@
 """严格构建：单元格出错或写 stderr 时 make book 失败，并指出是哪一页；页面并行执行。"""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -148,6 +149,33 @@ def test_pages_start_longest_first_and_new_pages_before_all():
     seconds = {'a': 3.0, 'b': 48.6, 'c': 9.6, 'd': 23.0, 'gone': 99.0}
     order = [name for name, _ in _schedule(pending, seconds)]
     assert order == ['new1', 'new2', 'b', 'd', 'c', 'a']
+
+
+def test_a_fresh_checkout_orders_pages_by_the_committed_estimates_then_by_its_own_times(tiny_book):
+    """没有本机记录时按随仓库提交的 _ext/page-seconds.json 排顺序；有了本机记录就用本机的。
+    一个内核逐页执行，构建日志里“Executed notebook”的次序就是开始执行的次序。"""
+    book, write_page = tiny_book
+    write_page(code_cell('import time\ntime.sleep(1)'), name='slow')
+    write_page(code_cell('print(1)'), name='quick')
+    write_page(code_cell('print(2)'), name='new')
+    (book / '_ext' / 'page-seconds.json').write_text(json.dumps({'chapters/quick': 50.0, 'chapters/slow': 1.0}))
+    config = (book / '_config.yml').read_text(encoding='utf-8')
+    (book / '_config.yml').write_text(config.replace('  config:\n', '  config:\n    execution_workers: 1\n', 1),
+                                      encoding='utf-8')
+
+    def order(output):
+        return re.findall(r'chapters/(\w+)\.md: Executed notebook', output)
+
+    code, output = make_book(book)
+    assert code == 0, output
+    assert order(output) == ['new', 'quick', 'slow'], output
+    assert re.search(r'执行 3 个页面用了 [\d.]+ s，1 个内核共忙 [\d.]+ s，空闲 [\d.]+%', output), output
+    # 本机记下了真实用时（slow 约 1 秒，其余很短）；清空缓存再构建，按本机的记录排
+    shutil.rmtree(book / '_build' / '.jupyter_cache')
+    shutil.rmtree(book / '_build' / '.doctrees')
+    code, output = make_book(book)
+    assert code == 0, output
+    assert order(output)[0] == 'slow', output
 
 
 def test_a_build_records_each_pages_execution_time(tiny_book):
@@ -305,3 +333,74 @@ def test_chapter_numbers_shift_once_even_with_two_sphinx_apps_in_one_process(tin
         html = (book / '_build' / name / 'chapters' / 'page.html').read_text(encoding='utf-8')
         numbers = re.findall(r'<span class="section-number">([\d.]+) </span>', html)
         assert numbers[:2] == ['2.', '2.1.'], (name, numbers)
+
+
+DEEP_DIVE_PAGE = '''
+:::{admonition} 本节导览
+:class: page-goals
+学完本节你能做一件事。
+:::
+
+## 主线
+
+主线的文字。推导见 {ref}`sec-deep`。
+
+(sec-deep)=
++++ {"jp-MarkdownHeadingCollapsed": true}
+
+### 深入（可跳过）：一段推导
+
+深入部分的文字 DEEPMARK。
+
+#### 其中一步
+
+''' + code_cell("print('DEEPCODE')") + '''
+## 下一节
+
+下一节的文字 MAINMARK。
+
+## 练习
+
+1. 【基础】改一改。
+
+:::{dropdown} 练习 1 的答案
+答案的推理 ANSWERTEXT。
+:::
+
+''' + code_cell("print('ANSWERCODE')", tags=['answer'])
+
+
+def test_deep_dives_and_answer_code_fold_into_boxes(tiny_book):
+    """“深入（可跳过）”一节变成折叠框（小标题、代码和标签都在里面，{ref} 仍链到它）；答案的代码在答案的折叠框里。"""
+    from bs4 import BeautifulSoup
+    book, write_page = tiny_book
+    write_page(DEEP_DIVE_PAGE)
+    code, output = make_book(book)
+    assert code == 0, output
+    html = BeautifulSoup((book / '_build/html/chapters/page.html').read_text(encoding='utf-8'), 'html.parser')
+    deep = html.select_one('details.deep-dive')
+    assert deep is not None and 'open' not in deep.attrs
+    assert deep.summary.get_text(strip=True).startswith('深入（可跳过）：一段推导')
+    body = deep.get_text()
+    assert 'DEEPMARK' in body and '其中一步' in body and 'DEEPCODE' in body and 'MAINMARK' not in body
+    link = html.find('a', href=lambda href: href and href.endswith('#sec-deep'))
+    assert link is not None and '深入（可跳过）' in link.get_text()
+    assert html.find(id='sec-deep') is not None
+    # 右侧的本页目录里没有折叠起来的那一节，主线的节都在
+    toc = html.select_one('.bd-toc') or html
+    assert '一段推导' not in ''.join(a.get_text() for a in toc.select('nav a'))
+    answer = html.find('summary', string=lambda text: text and '练习 1 的答案' in text) or \
+        next(s for s in html.find_all('summary') if '练习 1 的答案' in s.get_text())
+    box = answer.find_parent('details')
+    assert 'ANSWERTEXT' in box.get_text() and 'ANSWERCODE' in box.get_text()
+    # 阅读时间不含可跳过的部分，并单独写出
+    goals = html.select_one('.page-goals').get_text()
+    assert '约需 1 分钟' in goals and '可跳过的深入部分另需约 1 分钟' in goals
+
+
+def test_answer_code_not_after_an_answer_box_fails_the_build(tiny_book):
+    book, write_page = tiny_book
+    write_page('## 练习\n\n正文。\n\n' + code_cell("print('ANSWERCODE')", tags=['answer']))
+    code, output = make_book(book)
+    assert code != 0
+    assert 'answer' in output and 'chapters/page' in output

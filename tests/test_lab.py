@@ -28,6 +28,11 @@ def lab():
     # make lab 的设置的一份副本：JupyterLab 运行时会往设置目录里写文件，测试不应改动仓库
     config = os.path.join(workspaces, 'config')
     shutil.copytree(ROOT / '.jupyter', config)
+    # 测试要读整本 Notebook 的文字：关掉只渲染可见单元格的“窗口化”，不必靠滚动把单元格都渲染出来
+    tracker = os.path.join(config, 'lab', 'user-settings', '@jupyterlab', 'notebook-extension')
+    os.makedirs(tracker, exist_ok=True)
+    with open(os.path.join(tracker, 'tracker.jupyterlab-settings'), 'w') as settings:
+        settings.write('{"windowingMode": "none"}')
     env = {**os.environ, 'JUPYTER_CONFIG_DIR': config}
     server = subprocess.Popen(
         [str(ROOT / '.venv' / 'bin' / 'jupyter'), 'lab', '--no-browser', '--allow-root', f'--port={port}',
@@ -73,4 +78,23 @@ def test_a_page_opens_as_a_chinese_notebook_with_myst_rendered(lab):
         assert notebook.locator('details').count() >= 3, '答案应当折叠在 details 里'
         assert notebook.locator('details[open]').count() == 0, '答案默认应当折叠'
         assert notebook.locator('.jp-MarkdownCell mjx-container, .jp-MarkdownCell .katex').count() > 0, '公式应当排版'
+        browser.close()
+
+
+def test_deep_dives_open_folded_in_jupyterlab(lab):
+    """“深入（可跳过）”的标题在 JupyterLab 里默认折叠：看得见标题，看不见里面的内容，点一下展开。"""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={'width': 1400, 'height': 1000})
+        page.goto(lab.replace('multilayer-perceptrons', 'preliminaries') + '&reset')  # 不恢复上一个测试打开的标签页
+        page.locator('.jp-DirListing-item', has_text='autograd.md').dblclick()
+        page.wait_for_selector('.jp-Notebook .jp-MarkdownCell', timeout=60000)
+        page.wait_for_timeout(3000)
+        notebook = page.locator('.jp-Notebook')
+        text = notebook.inner_text()
+        assert '深入（可跳过）：向量–雅可比积' in text
+        assert '动手验证' not in text, '深入部分的内容应当折叠起来'
+        hidden = notebook.locator('.jp-showHiddenCellsButton')
+        assert hidden.count() >= 2, hidden.count()
         browser.close()

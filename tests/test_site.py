@@ -119,6 +119,11 @@ def test_downloaded_notebook_reads_like_a_notebook(name):
         [c.source for c in shown if c.cell_type == 'code']
     raw = [c.source[:200] for c in downloaded.cells if c.cell_type == 'markdown' and MYST_MARKUP.search(c.source)]
     assert not raw, raw
+    # 答案的代码在 JupyterLab 里也先折叠；可跳过的深入部分的标题带着折叠标记
+    answers = [c for c in downloaded.cells if 'answer' in c.metadata.get('tags', [])]
+    assert all(c.metadata.get('jupyter', {}).get('source_hidden') for c in answers)
+    deep = [c for c in downloaded.cells if c.cell_type == 'markdown' and c.source.lstrip('#').lstrip().startswith('深入（可跳过）')]
+    assert all(c.metadata.get('jp-MarkdownHeadingCollapsed') for c in deep), [c.source[:60] for c in deep]
 
 
 def test_pages_and_figures_are_numbered_like_the_book():
