@@ -3,6 +3,9 @@
 各页面用 ``import d2l_helpers as d2l`` 取代旧的 ``from d2l import torch as d2l``；
 函数名与签名沿用 d2l 0.17，按章节引入的顺序排列。
 
+课程所教的函数（``sgd``、``train_ch3`` 等）写在教它的页面里标签为 ``save`` 的代码单元中，这里的同名定义
+由 ``make helpers`` 从页面生成：要改它们，改页面，再运行 ``make helpers``（``make test`` 检查两边一致）。
+
 在课程仓库之外也能用：``pip install`` 本仓库（或它构建出的 wheel）即可导入这个模块。
 
 数据文件夹 ``DATA_DIR`` 在导入时按下面的顺序决定（只算出路径，用到时才建立文件夹）：
