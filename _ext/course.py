@@ -14,11 +14,14 @@
    避免线程争抢。有页面执行失败（单元格出错、超时、内核退出）时，完整记录写到 reports/，构建随即中止
    （_config.yml 的 raise_on_error）：出错的页面不进缓存、不被发布，下次构建一定重新执行它。
    上次执行失败、输出不完整的页面，即使源文件没改也会重新读入（env-get-outdated）。
-   页面按上次的执行时间从长到短开始（_schedule），最长的页面不会最后才独自跑完。
+   页面按上次的执行时间从长到短开始（_schedule），最长的页面不会最后才独自跑完；本机还没有记录时
+   用随仓库提交的 page-seconds.json（make bench 写入）。执行完记一行内核的空闲比例。
 6. 中文搜索索引：绕开 Sphinx 7 中文分词器里一个平方级的查找（见 _SearchChinese）；搜索结果的摘要只取正文
    （static/search-excerpts.js）。
 7. 无障碍：主题的颜色模式和搜索按钮的可访问名称与可见内容一致（templates/components/），侧栏目录里
    展开小节的 <summary> 有名称（_label_summaries），折叠代码的按钮名称就是它显示的文字（_name_code_toggles）。
+8. 练习答案的代码单元（标签 answer）放进答案的折叠框（_answers_into_dropdowns）；标题以“深入（可跳过）”
+   开头的一节变成默认折叠的框（FoldDeepDives），阅读时间另算（_add_reading_time）。
 """
 import json
 import math
@@ -154,7 +157,7 @@ def _add_reading_time(app, doctree):
     boxes = [node for node in doctree.findall(nodes.admonition) if 'page-goals' in node['classes']]
     if not boxes:
         return
-    deep = [node for node in doctree.findall(_is_deep_dive)]
+    deep = list(doctree.findall(_is_deep_dive))
     extra = f'；可跳过的深入部分另需约 {sum(map(reading_minutes, deep))} 分钟' if deep else ''
     boxes[0] += nodes.paragraph('', '', nodes.strong('', f'约需 {reading_minutes(doctree)} 分钟'),
                                 nodes.Text(f'（按每分钟读 300 字、15 行代码估算，不含练习{extra}）'))

@@ -88,14 +88,15 @@ def write_module(root=ROOT):
     path = root / 'd2l_helpers.py'
     source = path.read_text(encoding='utf-8')
     module = _definitions(source)
-    missing = [(page, name) for page, name, _, _ in saved_definitions(root) if name not in module]
+    saved = saved_definitions(root)
+    missing = [(page, name) for page, name, _, _ in saved if name not in module]
     if missing:
         raise SavedCellError('d2l_helpers.py 里没有这些定义，先在模块的相应位置加上它们：'
                              + '，'.join(f'{name}（{page}）' for page, name in missing))
     lines = source.splitlines()
     changed = []
     # 从文件末尾往前替换，前面定义的行号不受影响
-    for page, name, text, node in sorted(saved_definitions(root), key=lambda item: -module[item[1]][0]):
+    for _, name, text, _ in sorted(saved, key=lambda item: -module[item[1]][0]):
         start, end, _ = module[name]
         if lines[start - 1:end] != text.splitlines():
             lines[start - 1:end] = text.splitlines()
