@@ -3,18 +3,16 @@
 网站上的页面不受影响。下载的这一份：
 - 去掉网站上隐藏的单元格（核对正文的检查、glue 数值的计算）；
 - 把 MyST 写法换成普通 Markdown：glue 换成数值，交叉引用换成指向已发布网站的链接（不知道网址时只留文字），
-  带编号的公式写上编号，答案折叠在 <details> 里，提示框变成引用块，literalinclude 换成被引用的代码；
+  带编号的公式写上编号，答案折叠在 <details> 里，提示框变成引用块；
 - 有代码的页面开头加一段说明和一个代码单元：没装 d2l_helpers 时从课程仓库安装它。
 """
 import re
-from pathlib import Path
 from urllib.parse import urljoin
 
 import nbformat
 from docutils import nodes
 from myst_nb.core.variables import format_plain_text
 from sphinx import addnodes
-from sphinx.directives.code import LiteralIncludeReader
 
 ROLE = re.compile(r'\{(ref|numref|eq|doc|term|glue|glue:text)\}`([^`]+)`')
 LABEL_LINE = re.compile(r'^\([\w.:-]+\)=[ \t]*(?:\n|\Z)', re.M)
@@ -93,14 +91,9 @@ def plain_markdown(app, docname, text, glue):
 
     def directive(match):
         _, name, argument, body = match.groups()
-        options = dict(re.findall(r'^:([\w-]+):[ \t]*(.*)$', body, re.M))
         body = re.sub(r'^:[\w-]+:.*\n', '', body, flags=re.M).strip('\n')
         if name == 'dropdown':
             return f'<details>\n<summary>{argument}</summary>\n\n{body}\n\n</details>\n'
-        if name == 'literalinclude':
-            path = (Path(app.srcdir) / docname).parent / argument
-            code, _ = LiteralIncludeReader(str(path), options, app.config).read()
-            return f'```{options.get("language", "python")}\n{code.rstrip()}\n```\n'
         if name == 'glossary':
             entries = re.findall(r'^(\S.*)\n((?:[ \t]+.*\n?)+)', body + '\n', re.M)
             return '\n'.join(f'- **{term}**：{" ".join(d.split())}' for term, d in entries) + '\n'

@@ -81,9 +81,9 @@ def _saved_cells():
 
 def test_taught_functions_are_written_on_pages_not_included_from_the_module():
     """所教的函数写在页面的代码单元里（读者能运行、能改），不是从 d2l_helpers.py 引进来的只读代码。"""
-    pages = sorted((ROOT / 'chapters').rglob('*.md'))
-    hits = [str(page.relative_to(ROOT)) for page in pages
-            if 'literalinclude' in page.read_text(encoding='utf-8') and 'd2l_helpers' in page.read_text(encoding='utf-8')]
+    texts = {page: page.read_text(encoding='utf-8') for page in sorted((ROOT / 'chapters').rglob('*.md'))}
+    hits = [str(page.relative_to(ROOT)) for page, text in texts.items()
+            if 'literalinclude' in text and 'd2l_helpers' in text]
     assert not hits, '这些页面仍用 literalinclude 显示 d2l_helpers.py 的代码：' + '，'.join(hits)
 
 
@@ -94,12 +94,10 @@ def test_saved_cells_and_the_module_define_the_same_functions():
 
 
 def test_every_public_helper_is_taught_on_a_page_or_listed_as_helper_only():
-    import ast
     saved_cells = _saved_cells()
     saved = {name for _, name, _, _ in saved_cells.saved_definitions()}
-    tree = ast.parse((ROOT / 'd2l_helpers.py').read_text(encoding='utf-8'))
-    public = {node.name for node in tree.body
-              if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith('_')}
+    module = saved_cells._definitions((ROOT / 'd2l_helpers.py').read_text(encoding='utf-8'))
+    public = {name for name in module if not name.startswith('_')}
     assert not public - saved - set(saved_cells.HELPER_ONLY), \
         '这些函数既没有页面的 save 单元，也不在 HELPER_ONLY 里（写明原因）：' + '，'.join(sorted(public - saved - set(saved_cells.HELPER_ONLY)))
     assert not saved & set(saved_cells.HELPER_ONLY), '既在页面里教、又列为 HELPER_ONLY：' + '，'.join(sorted(saved & set(saved_cells.HELPER_ONLY)))
@@ -173,7 +171,7 @@ def test_deep_dives_start_their_own_cell_folded_in_jupyterlab():
     for page in sorted((ROOT / 'chapters').rglob('*.md')):
         for cell in jupytext.read(page).cells:
             lines = cell.source.splitlines() if cell.cell_type == 'markdown' else []
-            for number, line in enumerate(lines):
+            for line in lines:
                 if line.startswith('#') and line.lstrip('#').strip().startswith('深入（可跳过）'):
                     if len(lines) != 1 or not cell.metadata.get('jp-MarkdownHeadingCollapsed'):
                         problems.append(f'{page.relative_to(ROOT)}：{line}')
