@@ -27,9 +27,13 @@ import json
 import math
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -334,17 +338,98 @@ def _failure_summary(notebook, error):
     return where + what
 
 
+class _ForkedKernel:
+    """fork 服务器（_ext/kernel_forkserver.py）启动的内核进程，代替 Popen 交给 jupyter_client 管理。
+    它是服务器的子进程而不是构建的，所以用 pidfd 得知它退出；退出码由服务器回收，这里记为 0。"""
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # 已经退出并被回收了
+            self.returncode, self._pidfd = 0, None
+
+    def wait(self, timeout=None):
+        if self.returncode is None and select.select([self._pidfd], [], [], timeout)[0]:
+            self.returncode = 0
+            os.close(self._pidfd)
+        return self.returncode
+
+    def poll(self):
+        return self.wait(0)
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+
+class _KernelForkServer:
+    """一个预先导入了 torch 等大模块的进程，每页从它 fork 出一个全新的内核（见 _ext/kernel_forkserver.py）。
+    每页仍是独立的进程，但不必各自花一秒多导入 torch。只在 Linux 上用（要 fork 和 pidfd）。"""
+    SCRIPT = Path(__file__).with_name('kernel_forkserver.py')
+
+    def __init__(self):
+        self.lock = threading.Lock()  # 几个工作线程同时要内核时，请求和回答一问一答
+        self.process = subprocess.Popen([sys.executable, str(self.SCRIPT)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.ready = False  # 服务器导入 torch 的同时构建继续往下走；第一次要内核时才等它说 ready
+
+    @staticmethod
+    def usable():
+        return sys.platform == 'linux' and hasattr(os, 'pidfd_open')
+
+    @staticmethod
+    def serves(kernel_cmd):
+        """只代替本解释器的 `python -m ipykernel_launcher ...`；别的内核照常启动。"""
+        return (kernel_cmd[1:3] == ['-m', 'ipykernel_launcher']
+                and os.path.realpath(shutil.which(kernel_cmd[0]) or kernel_cmd[0]) == os.path.realpath(sys.executable))
+
+    def start(self, kernel_cmd, cwd, env, log):
+        request = json.dumps({'argv': kernel_cmd[3:], 'cwd': str(cwd or os.getcwd()), 'env': env, 'log': log})
+        with self.lock:
+            if not self.ready and self.process.stdout.readline().strip() != 'ready':
+                raise RuntimeError('fork 服务器没有启动（导入 torch 等模块时出错），无法为这一页启动内核')
+            self.ready = True
+            self.process.stdin.write(request + '\n')
+            self.process.stdin.flush()
+            reply = self.process.stdout.readline()
+        if not reply.strip().isdigit():
+            raise RuntimeError('fork 服务器意外退出，无法为这一页启动内核')
+        return _ForkedKernel(int(reply))
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+        self.process.stdout.close()
+
+
 class _PageKernelManager(AsyncKernelManager):
     """内核进程自己的 stdout/stderr（不是单元格的输出，单元格的输出走消息通道）写到 log_file，
-    而不是构建的终端：几个内核同时运行时，它们的日志会夹在构建输出中间。页面失败时这些日志附在报告后面。"""
+    而不是构建的终端：几个内核同时运行时，它们的日志会夹在构建输出中间。页面失败时这些日志附在报告后面。
+    有 fork 服务器时，内核从它 fork 出来，而不是另起一个解释器。"""
     log_file = None
+    forkserver = None
     running = set()  # 已启动的内核进程：构建被中断（Ctrl-C）时逐个结束，不留在后台
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        kw['stdout'] = kw['stderr'] = self.log_file
-        result = await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.forkserver is not None and self.forkserver.serves(kernel_cmd):
+            provisioner = self.provisioner
+            process = self.forkserver.start(kernel_cmd, kw.get('cwd'), kw['env'], self.log_file.name)
+            # 与 LocalProvisioner.launch_kernel 设的一样；内核自成会话，进程组号就是它的 pid
+            provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
+            provisioner.cwd = kw.get('cwd')
+            self._reconcile_connection_info(provisioner.connection_info)
+        else:
+            kw['stdout'] = kw['stderr'] = self.log_file
+            await super()._async_launch_kernel(kernel_cmd, **kw)
         _PageKernelManager.running.add(self.provisioner.process)
-        return result
 
 
 def _schedule(pending, seconds):
@@ -426,12 +511,15 @@ def _execute_ahead(app, env, docnames):
         if value is None:  # 用户自己设了线程数就照用户的
             os.environ[name] = threads
 
+    forkserver = None
+    if app.config.execution_forkserver and _KernelForkServer.usable():  # 在设好线程数之后启动：torch 导入时就读它们
+        forkserver = _KernelForkServer()
     busy = []  # 每页占用一个内核位置的秒数（从启动内核到它退出）
 
     def run(notebook, path, page_config):
         start = time.perf_counter()
-        with tempfile.TemporaryFile('w+', encoding='utf-8', errors='replace') as log:
-            manager = type('PageKernelManager', (_PageKernelManager,), {'log_file': log})
+        with tempfile.NamedTemporaryFile('w+', encoding='utf-8', errors='replace') as log:
+            manager = type('PageKernelManager', (_PageKernelManager,), {'log_file': log, 'forkserver': forkserver})
             try:
                 # ipykernel 7.4 起，每个内核启动时都记一条关于本机 TCP 未加密的警告；内核日志只记错误。
                 # meta_override 与 MyST-NB 相同：页面元数据里的 execution 项可以改超时等设置。
@@ -482,6 +570,8 @@ def _execute_ahead(app, env, docnames):
             raise
     finally:
         pool.shutdown(wait=True)
+        if forkserver is not None:
+            forkserver.close()
         wall = time.perf_counter() - started
         # 内核空闲：一个内核位置上没有页面在执行的时间，占全部内核位置时间的比例（make bench 读这一行）
         logger.info(f'执行 {len(busy)} 个页面用了 {wall:.1f} s，{workers} 个内核共忙 {sum(busy):.1f} s，'
@@ -551,6 +641,7 @@ def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     # 同时执行页面的内核数；0 表示每个 CPU 核一个。
     app.add_config_value('execution_workers', 0, 'env')
+    app.add_config_value('execution_forkserver', True, 'env')
     app.connect('env-get-outdated', _outdated_failed_pages)
     app.connect('env-before-read-docs', _execute_ahead)
     app.connect('builder-inited', _patch)

@@ -233,7 +233,8 @@ def test_a_dying_or_hanging_page_fails_the_build_once_and_the_others_are_built(t
 
 
 def kernels_running_in(book):
-    """在 book 目录下运行的内核进程（内核的工作目录是页面所在的目录）。"""
+    """在 book 目录下运行的内核进程（内核的工作目录是页面所在的目录）。fork 服务器启动的内核
+    沿用服务器的命令行（kernel_forkserver.py），服务器自己的工作目录不在 book 下。"""
     found = []
     for pid in filter(str.isdigit, os.listdir('/proc')):
         try:
@@ -241,7 +242,7 @@ def kernels_running_in(book):
             cwd = os.readlink(f'/proc/{pid}/cwd')
         except OSError:
             continue
-        if 'ipykernel' in cmdline and cwd.startswith(str(book)):
+        if ('ipykernel' in cmdline or 'kernel_forkserver' in cmdline) and cwd.startswith(str(book)):
             found.append(pid)
     return found
 
@@ -409,3 +410,55 @@ def test_answer_code_not_after_an_answer_box_fails_the_build(tiny_book):
     code, output = make_book(book)
     assert code != 0
     assert 'answer' in output and 'chapters/page' in output
+
+
+# 页面 a 在进程里留下各种状态；同一个内核位置上接着执行的页面 b 打印它看到的一切。
+# 两页开始时都记下 torch 和 numpy 全局随机数发生器的初始状态：全新的进程用系统熵播种，各页不同。
+SEEDS = """import os, sys, torch, numpy
+open('../seeds', 'a').write(f'{torch.initial_seed()} {numpy.random.rand()}\\n')"""
+LEAVE_STATE = SEEDS + """
+import d2l_helpers
+LEAK = 1
+torch.leak = d2l_helpers.leak = 1
+os.environ['LEAK'] = '1'
+sys.path.append('/leak')
+torch.manual_seed(123)
+torch.set_num_threads(3)
+numpy.random.seed(123)
+open('../a.pid', 'w').write(str(os.getpid()))"""
+SHOW_STATE = """import os, sys
+print('LEAK' in globals(), os.environ.get('LEAK'), '/leak' in sys.path, 'd2l_helpers' in sys.modules)
+import torch, d2l_helpers, matplotlib
+print(hasattr(torch, 'leak'), hasattr(d2l_helpers, 'leak'), torch.get_num_threads(), torch.initial_seed() != 123)
+print(matplotlib.get_backend(), sys.path[:3], os.getcwd())
+print(open('../a.pid').read() != str(os.getpid()))"""
+
+
+def test_each_page_gets_a_fresh_process_with_or_without_the_fork_server(tiny_book):
+    """fork 服务器（默认）为每页 fork 出一个全新的内核：前一页在同一个内核位置上留下的全局变量、
+    模块属性、环境变量、sys.path、随机种子、线程数，下一页都看不到；下一页看到的与每页另起一个解释器时相同。"""
+    from jupyter_cache import get_cache
+    book, write_page = tiny_book
+    write_page(code_cell(LEAVE_STATE), name='a')
+    write_page(code_cell(SEEDS), code_cell(SHOW_STATE), name='b')
+    config = book / '_config.yml'
+    text = config.read_text(encoding='utf-8')
+    outputs = []
+    for forkserver in ('true', 'false'):
+        config.write_text(text.replace('  config:\n', f'  config:\n    execution_workers: 1\n'
+                                       f'    execution_forkserver: {forkserver}\n', 1), encoding='utf-8')
+        shutil.rmtree(book / '_build', ignore_errors=True)
+        code, output = make_book(book)
+        assert code == 0, output
+        assert re.findall(r'chapters/(\w+)\.md: Executed notebook', output) == ['a', 'b'], output
+        cache = get_cache(book / '_build' / '.jupyter_cache')
+        record = next(record for record in cache.list_cache_records() if record.uri.endswith('b.md'))
+        cell = [cell for cell in cache.get_cache_bundle(record.pk).nb.cells if cell.cell_type == 'code'][-1]
+        outputs.append(''.join(output['text'] for output in cell.outputs))
+    with_server, without = outputs
+    assert with_server == without
+    lines = with_server.splitlines()
+    assert lines[0] == 'False None False False' and lines[1].startswith('False False ') and lines[1].endswith(' True')
+    assert lines[-1] == 'True', '每页一个新的进程'
+    seeds = (book / 'seeds').read_text().splitlines()
+    assert len(seeds) == 4 and len(set(seeds)) == 4, '每页的随机数发生器都重新用系统熵播种'
