@@ -377,9 +377,11 @@ class _KernelForkServer:
 
     def __init__(self):
         self.lock = threading.Lock()  # 几个工作线程同时要内核时，请求和回答一问一答
+        self.errors = tempfile.TemporaryFile('w+', encoding='utf-8', errors='replace')  # 服务器自己的出错信息
         self.process = subprocess.Popen([sys.executable, str(self.SCRIPT)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, stderr=self.errors, text=True)
         self.ready = False  # 服务器导入 torch 的同时构建继续往下走；第一次要内核时才等它说 ready
+        self.failed = False
 
     @staticmethod
     def usable():
@@ -392,22 +394,39 @@ class _KernelForkServer:
                 and os.path.realpath(shutil.which(kernel_cmd[0]) or kernel_cmd[0]) == os.path.realpath(sys.executable))
 
     def start(self, kernel_cmd, cwd, env, log):
+        """fork 出一个内核，返回它的进程；服务器没能启动或已经退出时返回 None（这一页照常另起解释器）。"""
         request = json.dumps({'argv': kernel_cmd[3:], 'cwd': str(cwd or os.getcwd()), 'env': env, 'log': log})
         with self.lock:
-            if not self.ready and self.process.stdout.readline().strip() != 'ready':
-                raise RuntimeError('fork 服务器没有启动（导入 torch 等模块时出错），无法为这一页启动内核')
-            self.ready = True
-            self.process.stdin.write(request + '\n')
-            self.process.stdin.flush()
-            reply = self.process.stdout.readline()
-        if not reply.strip().isdigit():
-            raise RuntimeError('fork 服务器意外退出，无法为这一页启动内核')
-        return _ForkedKernel(int(reply))
+            if self.failed:
+                return None
+            try:
+                if not self.ready:
+                    self.ready = self.process.stdout.readline().strip() == 'ready'
+                if self.ready:
+                    self.process.stdin.write(request + '\n')
+                    self.process.stdin.flush()
+                    reply = self.process.stdout.readline().strip()
+                    if reply.isdigit():
+                        return _ForkedKernel(int(reply))
+            except (OSError, ValueError):  # 管道已断开或已关闭
+                pass
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.errors.seek(0)
+            reason = (self.errors.read().strip().splitlines() or [f'退出码 {self.process.returncode}'])[-1]
+            logger.info(f'fork 服务器不可用（{reason}），之后的页面各自另起一个 Python 进程作内核')
+            self.failed = True
+            return None
 
     def close(self):
-        self.process.stdin.close()
+        try:
+            self.process.stdin.close()
+        except OSError:  # 服务器已经退出，管道断了
+            pass
         self.process.wait()
         self.process.stdout.close()
+        self.errors.close()
 
 
 class _PageKernelManager(AsyncKernelManager):
@@ -419,9 +438,11 @@ class _PageKernelManager(AsyncKernelManager):
     running = set()  # 已启动的内核进程：构建被中断（Ctrl-C）时逐个结束，不留在后台
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        process = None
         if self.forkserver is not None and self.forkserver.serves(kernel_cmd):
-            provisioner = self.provisioner
             process = self.forkserver.start(kernel_cmd, kw.get('cwd'), kw['env'], self.log_file.name)
+        if process is not None:
+            provisioner = self.provisioner
             # 与 LocalProvisioner.launch_kernel 设的一样；内核自成会话，进程组号就是它的 pid
             provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
             provisioner.cwd = kw.get('cwd')

@@ -82,8 +82,8 @@ def main():
                          encoding='utf-8')
     print(f'每页用时已写入 {ESTIMATES.relative_to(ROOT)}')
     print(f'\n整本书从空缓存构建：{cold:.0f} s = {cold / old_epoch:.1f} 个 d2l 0.17 迭代周期'
-          f'（同一次运行中一个周期 {old_epoch:.2f} s；目标 ≤ 30 个）')
-    print(f'没有改动时重新构建：{warm:.1f} s（重新执行了 {len(again)} 页；目标 < 30 s）')
+          f'（同一次运行中一个周期 {old_epoch:.2f} s；目标 ≤ 25 个）')
+    print(f'没有改动时重新构建：{warm:.1f} s（重新执行了 {len(again)} 页；目标 < 10 s）')
     if make_test is not None:
         print(f'make test 全程（干净克隆，已有 .venv）：{make_test / 60:.1f} 分钟（目标 < 15 分钟）')
 

@@ -462,3 +462,16 @@ def test_each_page_gets_a_fresh_process_with_or_without_the_fork_server(tiny_boo
     assert lines[-1] == 'True', '每页一个新的进程'
     seeds = (book / 'seeds').read_text().splitlines()
     assert len(seeds) == 4 and len(set(seeds)) == 4, '每页的随机数发生器都重新用系统熵播种'
+
+
+def test_pages_still_run_when_the_fork_server_cannot_start(tiny_book):
+    """fork 服务器起不来（这里换成一个立即出错的脚本）时，构建照常完成：每页另起一个解释器，日志说明原因。"""
+    book, write_page = tiny_book
+    (book / '_ext' / 'kernel_forkserver.py').write_text("raise ImportError('planted: no torch here')\n")
+    write_page(code_cell('import sys\nprint("torch" in sys.modules)'), name='a')
+    write_page(code_cell('print("b")'), name='b')
+    code, output = make_book(book)
+    assert code == 0, output
+    assert 'fork 服务器不可用（ImportError: planted: no torch here）' in output, output
+    assert 'Traceback' not in output, output
+    assert len(re.findall(r'Executed notebook', output)) == 2, output
