@@ -20,7 +20,8 @@ if __name__ == '__main__':
 # 所以要在导入之前设好，fork 出的内核里 matplotlib 的后端才与全新内核的一样。
 os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
 
-PRELOAD = ('torch', 'numpy', 'pandas', 'matplotlib', 'matplotlib.font_manager', 'ipykernel.kernelapp')
+# matplotlib.pyplot 导入时并不加载后端：后端到第一次画图时才在内核里加载，与全新内核一样接上 IPython。
+PRELOAD = ('torch', 'numpy', 'pandas', 'matplotlib.pyplot', 'ipykernel.kernelapp')
 
 
 def _start_kernel(request):
