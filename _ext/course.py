@@ -38,13 +38,14 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path, PurePosixPath
+from queue import Empty
 
 import jupytext
 import markupsafe
 import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
-from jupyter_client import AsyncKernelManager
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import create_nb_reader
@@ -56,6 +57,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx_design.shared import create_component
 from sphinx_external_toc.collectors import TocTreeCollectorWithStyles
+from traitlets import default
 
 from notebook_download import downloadable
 
@@ -429,6 +431,37 @@ class _KernelForkServer:
         self.errors.close()
 
 
+class _PageKernelClient(AsyncKernelClient):
+    """与 jupyter_client 的 wait_for_ready 做同样的检查：shell 上收到 kernel_info 的回答，IOPub 也已连通。
+    原来的做法是在 IOPub 上固定等 0.2 秒、再等到 0.2 秒没有消息为止，每启动一个内核就白等约半秒，
+    这段时间内核的位置空着。这里改为等 IOPub 上这次请求的 idle 状态：收到它就说明 IOPub 已连通、
+    之前的消息也已收完；0.2 秒内没有收到（IOPub 还没连上）就再问一次。"""
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (float('inf') if timeout is None else timeout)
+        asked = set()  # 发出过的 kernel_info 请求：IOPub 上任何一个的 idle 都算数
+        while True:
+            asked.add(self.kernel_info())
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply['msg_type'] == 'kernel_info_reply':
+                try:
+                    while True:
+                        msg = await self.iopub_channel.get_msg(timeout=0.2)
+                        if (msg['msg_type'] == 'status' and msg['content'].get('execution_state') == 'idle'
+                                and msg['parent_header'].get('msg_id') in asked):
+                            self._handle_kernel_info_reply(reply)
+                            return
+                except Empty:
+                    pass
+            if not await self._async_is_alive():
+                raise RuntimeError('Kernel died before replying to kernel_info')
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+
 class _PageKernelManager(AsyncKernelManager):
     """内核进程自己的 stdout/stderr（不是单元格的输出，单元格的输出走消息通道）写到 log_file，
     而不是构建的终端：几个内核同时运行时，它们的日志会夹在构建输出中间。页面失败时这些日志附在报告后面。
@@ -436,6 +469,10 @@ class _PageKernelManager(AsyncKernelManager):
     log_file = None
     forkserver = None
     running = set()  # 已启动的内核进程：构建被中断（Ctrl-C）时逐个结束，不留在后台
+
+    @default('client_factory')
+    def _client_factory_default(self):
+        return _PageKernelClient
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         process = None

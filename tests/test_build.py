@@ -478,3 +478,64 @@ def test_pages_still_run_when_the_fork_server_cannot_start(tiny_book):
     assert 'fork 服务器不可用（ImportError: planted: no torch here）' in output, output
     assert 'Traceback' not in output, output
     assert len(re.findall(r'Executed notebook', output)) == 2, output
+
+
+class _FakeChannel:
+    """一个消息通道：get_msg 依次交出排好的消息，排空后像 zmq 通道一样超时（抛 queue.Empty）。"""
+
+    def __init__(self, *messages):
+        self.messages = list(messages)
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+def test_the_kernel_counts_as_ready_once_iopub_shows_one_of_its_kernel_info_requests_finished():
+    """内核算作就绪的条件与 jupyter_client 相同（shell 上有 kernel_info 的回答，IOPub 已连通），
+    只是不再固定等待：IOPub 上出现某次 kernel_info 请求的 idle 状态时就绪。IOPub 一开始没连上时
+    （第一次请求的状态消息丢了），再问一次，等到第二次请求的 idle。别的请求的 idle 不算。"""
+    import asyncio
+    import sys
+    sys.path.insert(0, str(ROOT / '_ext'))
+    from course import _PageKernelClient
+
+    def status(parent, state='idle'):
+        return {'msg_type': 'status', 'content': {'execution_state': state}, 'parent_header': {'msg_id': parent}}
+
+    reply = {'msg_type': 'kernel_info_reply', 'content': {}, 'parent_header': {}}
+    client = _PageKernelClient()
+    sent = []
+    client.kernel_info = lambda: sent.append(f'request-{len(sent) + 1}') or sent[-1]
+    client._handle_kernel_info_reply = lambda msg: sent.append('handled')
+    client._async_is_alive = lambda: asyncio.sleep(0, True)
+    client._shell_channel = _FakeChannel(reply, reply)
+    # 第一次问完 IOPub 上什么都没有（还没连上）；第二次问完先来一个别的请求的 idle，再来这次的 busy、idle
+    iopub = _FakeChannel()
+    client._iopub_channel = iopub
+    original = client.kernel_info
+
+    def ask():
+        msg_id = original()
+        if msg_id == 'request-2':
+            iopub.messages += [status('someone-else'), status(msg_id, 'busy'), status(msg_id)]
+        return msg_id
+    client.kernel_info = ask
+    asyncio.run(client.wait_for_ready(timeout=10))
+    assert sent == ['request-1', 'request-2', 'handled']
+    assert iopub.messages == []
+
+
+def test_waiting_for_a_kernel_that_died_fails_with_the_usual_message():
+    import asyncio
+    import sys
+    sys.path.insert(0, str(ROOT / '_ext'))
+    from course import _PageKernelClient
+    client = _PageKernelClient()
+    client.kernel_info = lambda: 'request'
+    client._async_is_alive = lambda: asyncio.sleep(0, False)
+    client._shell_channel, client._iopub_channel = _FakeChannel(), _FakeChannel()
+    with pytest.raises(RuntimeError, match='Kernel died before replying to kernel_info'):
+        asyncio.run(client.wait_for_ready(timeout=10))
