@@ -1,6 +1,6 @@
 """整本书的构建时间：每页从空缓存执行的时间（由慢到快）、整本书、以及没有改动时的重新构建。
 
-在仓库的临时副本里构建（不动 _build/），并在同一次运行中测一个 d2l 0.17 迭代周期，
+在仓库的临时副本里构建（不动 _build/），并在同一次运行中、构建前后各测一次 d2l 0.17 迭代周期，
 把整本书的时间表示成它的倍数，这样换一台机器结果仍可比较。
 页面由 _ext/course.py 并行执行（默认每个 CPU 核一个内核），所以每页的时间是并行时测得的。
 最后在干净克隆里计时 make test（约十分钟；--no-make-test 跳过）。
@@ -59,8 +59,9 @@ def timed_make_test(tmp):
 
 def main():
     print('机器：', epoch.machine())
-    results = epoch.measure_epochs(repeats=3)  # 与 epoch.py 一样取 3 次中最短的
-    old_epoch = results['d2l 0.17'][0]
+    # 参照的 d2l 0.17 迭代周期在构建前后各测 3 次、各取最短，用两者的平均：机器（尤其是共享的虚拟机）
+    # 的速度会变，只在一头测，比值就可能偏向任何一边。前后相差太多时提醒这次的结果不可靠。
+    before = epoch.measure_epochs(repeats=3)['d2l 0.17'][0]
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / 'book'
         book.mkdir()
@@ -68,6 +69,7 @@ def main():
             source = ROOT / name
             (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
         cold, pages, idle = build(book)
+        after = epoch.measure_epochs(repeats=3)['d2l 0.17'][0]
         warm, again, _ = build(book)
         make_test = None if '--no-make-test' in sys.argv else timed_make_test(tmp)
     print(f'\n每页从空缓存执行的时间（共 {len(pages)} 页，由慢到快；{WORKERS} 个内核并行，各用 '
@@ -81,8 +83,11 @@ def main():
     ESTIMATES.write_text(json.dumps({name: round(t, 1) for name, t in sorted(pages.items())}, indent=0) + '\n',
                          encoding='utf-8')
     print(f'每页用时已写入 {ESTIMATES.relative_to(ROOT)}')
+    old_epoch = (before + after) / 2
     print(f'\n整本书从空缓存构建：{cold:.0f} s = {cold / old_epoch:.1f} 个 d2l 0.17 迭代周期'
-          f'（同一次运行中一个周期 {old_epoch:.2f} s；目标 ≤ 25 个）')
+          f'（一个周期在构建前 {before:.2f} s、构建后 {after:.2f} s，取平均；目标 ≤ 25 个）')
+    if abs(after - before) > 0.15 * min(before, after):
+        print('注意：构建前后一个周期的用时相差超过 15%，这台机器的速度在测量中变了，这次的比值不可靠，请重测。')
     print(f'没有改动时重新构建：{warm:.1f} s（重新执行了 {len(again)} 页；目标 < 10 s）')
     if make_test is not None:
         print(f'make test 全程（干净克隆，已有 .venv）：{make_test / 60:.1f} 分钟（目标 < 15 分钟）')
