@@ -29,10 +29,12 @@ def _start_kernel(request):
     os.setsid()  # 与 jupyter_client 一样让内核自成一个会话，构建能向整个进程组发信号
     for sig in (signal.SIGCHLD, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    log = os.open(request['log'], os.O_WRONLY | os.O_APPEND)
+    # 标准输入输出原是与构建相连的管道：换成 /dev/null 和这一页的日志文件
+    null, log = os.open(os.devnull, os.O_RDONLY), os.open(request['log'], os.O_WRONLY | os.O_APPEND)
+    os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    os.close(null)
     os.close(log)
     os.chdir(request['cwd'])
     os.environ.clear()
@@ -66,8 +68,8 @@ def main():
             try:
                 _start_kernel(request)
                 code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
+            except SystemExit as exc:  # 与解释器相同：None 是 0，整数照用，其余是 1
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
             except BaseException:
                 import traceback
                 traceback.print_exc()
