@@ -422,6 +422,8 @@ class _KernelForkServer:
             return None
 
     def close(self):
+        if not self.ready:  # 还在导入模块（例如刚启动就按了 Ctrl-C）：不必等它
+            self.process.kill()
         try:
             self.process.stdin.close()
         except OSError:  # 服务器已经退出，管道断了
@@ -469,12 +471,23 @@ class _PageKernelManager(AsyncKernelManager):
     log_file = None
     forkserver = None
     running = set()  # 已启动的内核进程：构建被中断（Ctrl-C）时逐个结束，不留在后台
+    interrupted = False  # 按过 Ctrl-C 之后不再启动内核；正好在那时启动的内核一启动就结束
+    lock = threading.Lock()
+
+    @classmethod
+    def stop_all(cls):
+        with cls.lock:
+            cls.interrupted = True
+            for process in cls.running:
+                process.kill()
 
     @default('client_factory')
     def _client_factory_default(self):
         return _PageKernelClient
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if _PageKernelManager.interrupted:
+            raise RuntimeError('构建已被中断，不再启动内核')
         process = None
         if self.forkserver is not None and self.forkserver.serves(kernel_cmd):
             process = self.forkserver.start(kernel_cmd, kw.get('cwd'), kw['env'], self.log_file.name)
@@ -487,7 +500,10 @@ class _PageKernelManager(AsyncKernelManager):
         else:
             kw['stdout'] = kw['stderr'] = self.log_file
             await super()._async_launch_kernel(kernel_cmd, **kw)
-        _PageKernelManager.running.add(self.provisioner.process)
+        with _PageKernelManager.lock:
+            _PageKernelManager.running.add(self.provisioner.process)
+            if _PageKernelManager.interrupted:
+                self.provisioner.process.kill()
 
 
 def _schedule(pending, seconds):
@@ -569,6 +585,8 @@ def _execute_ahead(app, env, docnames):
         if value is None:  # 用户自己设了线程数就照用户的
             os.environ[name] = threads
 
+    _PageKernelManager.running.clear()
+    _PageKernelManager.interrupted = False
     forkserver = None
     if app.config.execution_forkserver and _KernelForkServer.usable():  # 在设好线程数之后启动：torch 导入时就读它们
         forkserver = _KernelForkServer()
@@ -623,8 +641,7 @@ def _execute_ahead(app, env, docnames):
             # Ctrl-C：排队的页面不再开始，正在运行的内核直接结束（它们在自己的会话里，收不到终端的 Ctrl-C），
             # 工作线程随即因内核退出而返回。
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(_PageKernelManager.running):
-                process.kill()
+            _PageKernelManager.stop_all()
             raise
     finally:
         pool.shutdown(wait=True)

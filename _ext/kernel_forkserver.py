@@ -53,13 +53,14 @@ def _start_kernel(request):
 
 
 def main():
+    # Ctrl-C 由构建处理（它结束内核、关闭标准输入），服务器自己从一开始就不理会，导入模块时也一样
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in PRELOAD:
         try:
             __import__(name)
         except ImportError:  # 缺哪个包，页面导入时自己会报错；这里不预先导入就是了
             pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # 退出的内核自动回收，不留僵尸进程
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C 由构建处理：它结束内核、关闭标准输入
     print('ready', flush=True)
     for line in sys.stdin:
         request = json.loads(line)
