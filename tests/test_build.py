@@ -268,8 +268,11 @@ def test_ctrl_c_stops_the_build_within_seconds_and_leaves_no_kernel(tiny_book, m
     book, write_page = tiny_book
     for name in ('a', 'b', 'c'):
         write_page(code_cell('import time\ntime.sleep(120)'), name=name)
+    # 像在终端里一样让构建响应 Ctrl-C：从后台（如 `.ci/run &`）启动的测试进程继承了“忽略 SIGINT”，
+    # 子进程也会继承，那样构建根本收不到这个信号。
     build = subprocess.Popen(['make', '--no-print-directory', '-C', str(ROOT), 'book', f'BOOK={book}'],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     if moment == 'kernels running':
         while not kernels_running_in(book) and time.monotonic() < deadline:
