@@ -435,7 +435,7 @@ class _KernelForkServer:
 
 class _PageKernelClient(AsyncKernelClient):
     """与 jupyter_client 的 wait_for_ready 做同样的检查：shell 上收到 kernel_info 的回答，IOPub 也已连通。
-    原来的做法是在 IOPub 上固定等 0.2 秒、再等到 0.2 秒没有消息为止，每启动一个内核就白等约半秒，
+    原来的做法是在 IOPub 上固定等 0.2 秒、再等到 0.2 秒没有消息为止，每启动一个内核都要白等 0.2 秒以上，
     这段时间内核的位置空着。这里改为等 IOPub 上这次请求的 idle 状态：收到它就说明 IOPub 已连通、
     之前的消息也已收完；0.2 秒内没有收到（IOPub 还没连上）就再问一次。"""
 
