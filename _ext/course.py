@@ -342,20 +342,24 @@ def _failure_summary(notebook, error):
 
 class _ForkedKernel:
     """fork 服务器（_ext/kernel_forkserver.py）启动的内核进程，代替 Popen 交给 jupyter_client 管理。
-    它是服务器的子进程而不是构建的，所以用 pidfd 得知它退出；退出码由服务器回收，这里记为 0。"""
+    它是服务器的子进程而不是构建的，所以用 pidfd 得知它退出；退出码由服务器回收，这里记为 0。
+    pidfd 随对象一起关闭：工作线程和 Ctrl-C 的处理可能同时查询它，中途关掉会让另一方查询一个已关闭的描述符。"""
     stdin = stdout = stderr = None
 
     def __init__(self, pid):
-        self.pid, self.returncode = pid, None
+        self.pid, self.returncode, self._pidfd = pid, None, None
         try:
             self._pidfd = os.pidfd_open(pid)
         except ProcessLookupError:  # 已经退出并被回收了
-            self.returncode, self._pidfd = 0, None
+            self.returncode = 0
+
+    def __del__(self):
+        if self._pidfd is not None:
+            os.close(self._pidfd)
 
     def wait(self, timeout=None):
         if self.returncode is None and select.select([self._pidfd], [], [], timeout)[0]:
             self.returncode = 0
-            os.close(self._pidfd)
         return self.returncode
 
     def poll(self):
@@ -716,6 +720,7 @@ def setup(app):
     app.add_config_value('chapter_number_offset', 0, 'env')
     # 同时执行页面的内核数；0 表示每个 CPU 核一个。
     app.add_config_value('execution_workers', 0, 'env')
+    # 在 Linux 上从预先导入了 torch 等模块的进程 fork 出每页的内核（_ext/kernel_forkserver.py）；false 时另起解释器。
     app.add_config_value('execution_forkserver', True, 'env')
     app.connect('env-get-outdated', _outdated_failed_pages)
     app.connect('env-before-read-docs', _execute_ahead)

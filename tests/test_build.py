@@ -141,10 +141,17 @@ def test_a_page_published_from_a_failed_execution_is_executed_again(tiny_book):
     assert '最后一格的输出' in (book / '_build' / 'html' / 'chapters' / 'page.html').read_text(encoding='utf-8')
 
 
-def test_pages_start_longest_first_and_new_pages_before_all():
+def course():
+    """构建扩展 _ext/course.py（Sphinx 运行时它所在的目录在 sys.path 上，测试里要自己加）。"""
+    import importlib
     import sys
-    sys.path.insert(0, str(ROOT / '_ext'))
-    from course import _schedule
+    if str(ROOT / '_ext') not in sys.path:
+        sys.path.insert(0, str(ROOT / '_ext'))
+    return importlib.import_module('course')
+
+
+def test_pages_start_longest_first_and_new_pages_before_all():
+    _schedule = course()._schedule
     pending = [(name, None) for name in ('a', 'b', 'new1', 'c', 'new2', 'd')]
     seconds = {'a': 3.0, 'b': 48.6, 'c': 9.6, 'd': 23.0, 'gone': 99.0}
     order = [name for name, _ in _schedule(pending, seconds)]
@@ -232,31 +239,27 @@ def test_a_dying_or_hanging_page_fails_the_build_once_and_the_others_are_built(t
     assert list(seconds) == ['chapters/good'], '好的页面照样执行并进了缓存'
 
 
-def kernels_running_in(book):
-    """在 book 目录下运行的内核进程（内核的工作目录是页面所在的目录）。fork 服务器启动的内核
-    沿用服务器的命令行（kernel_forkserver.py），服务器自己的工作目录不在 book 下。"""
-    found = []
+def processes():
+    """本机的进程：(pid, 命令行, 工作目录, 进程组)；查询时已经退出的跳过。"""
     for pid in filter(str.isdigit, os.listdir('/proc')):
         try:
             cmdline = open(f'/proc/{pid}/cmdline', 'rb').read().decode(errors='replace')
-            cwd = os.readlink(f'/proc/{pid}/cwd')
+            yield pid, cmdline, os.readlink(f'/proc/{pid}/cwd'), os.getpgid(int(pid))
         except OSError:
             continue
-        if ('ipykernel' in cmdline or 'kernel_forkserver' in cmdline) and cwd.startswith(str(book)):
-            found.append(pid)
-    return found
+
+
+def kernels_running_in(book):
+    """在 book 目录下运行的内核进程（内核的工作目录是页面所在的目录）。fork 服务器启动的内核
+    沿用服务器的命令行（kernel_forkserver.py），服务器自己的工作目录不在 book 下。"""
+    return [pid for pid, cmdline, cwd, _ in processes()
+            if ('ipykernel' in cmdline or 'kernel_forkserver' in cmdline) and cwd.startswith(str(book))]
 
 
 def fork_server_of(build):
     """这次构建（它自成一个进程组）的 fork 服务器进程。"""
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            cmdline = open(f'/proc/{pid}/cmdline', 'rb').read().decode(errors='replace')
-            if 'kernel_forkserver' in cmdline and os.getpgid(int(pid)) == build.pid:
-                return pid
-        except OSError:
-            continue
-    return None
+    return next((pid for pid, cmdline, _, group in processes()
+                 if 'kernel_forkserver' in cmdline and group == build.pid), None)
 
 
 # 按 Ctrl-C 的两个时刻：页面的内核都在运行时；fork 服务器刚启动、还在导入 torch 时（这时正要启动的内核
@@ -521,9 +524,7 @@ def test_the_kernel_counts_as_ready_once_iopub_shows_one_of_its_kernel_info_requ
     只是不再固定等待：IOPub 上出现某次 kernel_info 请求的 idle 状态时就绪。IOPub 一开始没连上时
     （第一次请求的状态消息丢了），再问一次，等到第二次请求的 idle。别的请求的 idle 不算。"""
     import asyncio
-    import sys
-    sys.path.insert(0, str(ROOT / '_ext'))
-    from course import _PageKernelClient
+    _PageKernelClient = course()._PageKernelClient
 
     def status(parent, state='idle'):
         return {'msg_type': 'status', 'content': {'execution_state': state}, 'parent_header': {'msg_id': parent}}
@@ -531,21 +532,19 @@ def test_the_kernel_counts_as_ready_once_iopub_shows_one_of_its_kernel_info_requ
     reply = {'msg_type': 'kernel_info_reply', 'content': {}, 'parent_header': {}}
     client = _PageKernelClient()
     sent = []
-    client.kernel_info = lambda: sent.append(f'request-{len(sent) + 1}') or sent[-1]
-    client._handle_kernel_info_reply = lambda msg: sent.append('handled')
-    client._async_is_alive = lambda: asyncio.sleep(0, True)
-    client._shell_channel = _FakeChannel(reply, reply)
-    # 第一次问完 IOPub 上什么都没有（还没连上）；第二次问完先来一个别的请求的 idle，再来这次的 busy、idle
     iopub = _FakeChannel()
-    client._iopub_channel = iopub
-    original = client.kernel_info
 
     def ask():
-        msg_id = original()
+        # 第一次问完 IOPub 上什么都没有（还没连上）；第二次问完先来一个别的请求的 idle，再来这次的 busy、idle
+        msg_id = f'request-{len(sent) + 1}'
+        sent.append(msg_id)
         if msg_id == 'request-2':
             iopub.messages += [status('someone-else'), status(msg_id, 'busy'), status(msg_id)]
         return msg_id
     client.kernel_info = ask
+    client._handle_kernel_info_reply = lambda msg: sent.append('handled')
+    client._async_is_alive = lambda: asyncio.sleep(0, True)
+    client._shell_channel, client._iopub_channel = _FakeChannel(reply, reply), iopub
     asyncio.run(client.wait_for_ready(timeout=10))
     assert sent == ['request-1', 'request-2', 'handled']
     assert iopub.messages == []
@@ -553,10 +552,7 @@ def test_the_kernel_counts_as_ready_once_iopub_shows_one_of_its_kernel_info_requ
 
 def test_waiting_for_a_kernel_that_died_fails_with_the_usual_message():
     import asyncio
-    import sys
-    sys.path.insert(0, str(ROOT / '_ext'))
-    from course import _PageKernelClient
-    client = _PageKernelClient()
+    client = course()._PageKernelClient()
     client.kernel_info = lambda: 'request'
     client._async_is_alive = lambda: asyncio.sleep(0, False)
     client._shell_channel, client._iopub_channel = _FakeChannel(), _FakeChannel()
